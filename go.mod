@@ -1,0 +1,3 @@
+module github.com/keqiao/villagekiosk
+
+go 1.26.8
