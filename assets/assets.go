@@ -1,0 +1,21 @@
+// Package assets embeds what the kiosk ships with: the default standard
+// catalog and the bundled CJK fonts. It is a leaf package: it imports nothing
+// of the project, so anything may depend on it.
+package assets
+
+import _ "embed"
+
+// DefaultCatalog is the standard catalog the kiosk starts with until the
+// district publishes its own (format: docs/catalog.md).
+//
+//go:embed catalog/default.json
+var DefaultCatalog []byte
+
+// FontRegular and FontBold are Noto Sans CJK SC, subset to GBK's Chinese
+// characters by fonts/mkfont.py (SIL Open Font License, fonts/OFL.txt).
+//
+//go:embed fonts/NotoSansSC-Regular-subset.otf
+var FontRegular []byte
+
+//go:embed fonts/NotoSansSC-Bold-subset.otf
+var FontBold []byte

@@ -1,0 +1,302 @@
+// Command kiosk is the village service kiosk: with no arguments it opens the
+// touchscreen window; subcommands serve scripts, tests and technicians.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/app"
+	"github.com/keqiao/villagekiosk/assets"
+	"github.com/keqiao/villagekiosk/store"
+)
+
+const usage = `usage: kiosk [--data DIR] [--fullscreen]         open the kiosk window
+       kiosk catalog --json                        print the effective catalog
+       kiosk catalog install FILE                  validate and install a catalog file
+       kiosk shot SCREEN --out FILE.png [--size WxH]
+                                                   render a screen without a display
+                                                   (screens: ` + app.Screens + `)
+
+Every command takes --data DIR (or KIOSK_DATA) to choose the data folder.
+`
+
+func main() {
+	os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main runs the kiosk with args and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd, args := splitCommand(args)
+	var err error
+	switch cmd {
+	case "":
+		err = runWindow(ctx, args, stderr)
+	case "catalog":
+		err = runCatalog(ctx, args, stdout)
+	case "shot":
+		err = runShot(ctx, args, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "kiosk:", err)
+		return 1
+	}
+	return 0
+}
+
+// splitCommand finds the subcommand wherever it stands among the global flags
+// (`kiosk --data DIR shot home` and `kiosk shot home --data DIR` both work).
+func splitCommand(args []string) (string, []string) {
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		if i > 0 && (args[i-1] == "--data" || args[i-1] == "-data") {
+			continue
+		}
+		rest := append(append([]string(nil), args[:i]...), args[i+1:]...)
+		return a, rest
+	}
+	return "", args
+}
+
+// flags is a flag set that accepts flags before and after positional
+// arguments (`kiosk shot home --out x.png`) and always knows --data.
+type flags struct {
+	*flag.FlagSet
+	data *string
+}
+
+func newFlags(name string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return &flags{FlagSet: fs, data: fs.String("data", os.Getenv("KIOSK_DATA"), "data folder")}
+}
+
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			return nil, fmt.Errorf("%v\n\n%s", err, usage)
+		}
+		if f.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, f.Arg(0))
+		args = f.Args()[1:]
+	}
+}
+
+// dataDir is the chosen data folder, or the OS user data folder.
+func (f *flags) dataDir() (string, error) {
+	if *f.data != "" {
+		return filepath.Abs(*f.data)
+	}
+	return defaultDataDir()
+}
+
+func defaultDataDir() (string, error) {
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "VillageKiosk"), nil
+		}
+	case "darwin":
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(home, "Library", "Application Support", "VillageKiosk"), nil
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "villagekiosk"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no data folder: set --data or KIOSK_DATA (%v)", err)
+	}
+	return filepath.Join(home, ".local", "share", "villagekiosk"), nil
+}
+
+// services opens the data folder's database and makes sure a catalog is
+// installed.
+type services struct {
+	db      *store.DB
+	catalog *store.CatalogService
+}
+
+func openServices(ctx context.Context, f *flags) (*services, error) {
+	dir, err := f.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder %s: %w", dir, err)
+	}
+	db, err := store.Open(ctx, filepath.Join(dir, "kiosk.db"))
+	if err != nil {
+		return nil, err
+	}
+	cs := store.NewCatalogService(db)
+	if _, err := cs.EnsureDefault(ctx, assets.DefaultCatalog); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("install the default catalog: %w", err)
+	}
+	return &services{db: db, catalog: cs}, nil
+}
+
+func (s *services) Close() error { return s.db.Close() }
+
+func (s *services) ui() app.Services { return app.Services{Catalog: s.catalog} }
+
+func runCatalog(ctx context.Context, args []string, stdout io.Writer) error {
+	f := newFlags("catalog")
+	asJSON := f.Bool("json", false, "print the effective catalog as JSON")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	s, err := openServices(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	switch {
+	case len(pos) == 2 && pos[0] == "install":
+		doc, err := os.ReadFile(pos[1])
+		if err != nil {
+			return fmt.Errorf("read catalog file: %w", err)
+		}
+		c, err := s.catalog.Install(ctx, doc, kiosk.OriginFile)
+		if err != nil {
+			_, info, _ := s.catalog.Active(ctx)
+			return fmt.Errorf("%s: %w\nthe catalog in use is still version %s", pos[1], err, info.Version)
+		}
+		mains, subs := c.Stats()
+		fmt.Fprintf(stdout, "installed catalog %s: %d main items, %d sub-items\n", c.Version, mains, subs)
+		return nil
+	case len(pos) == 0 && *asJSON:
+		c, _, err := s.catalog.Active(ctx)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(c)
+	case len(pos) == 0:
+		c, info, err := s.catalog.Active(ctx)
+		if err != nil {
+			return err
+		}
+		mains, subs := c.Stats()
+		fmt.Fprintf(stdout, "catalog %s (%s, installed %s): %d main items, %d sub-items\n", info.Version, info.Origin, info.InstalledAt, mains, subs)
+		return nil
+	}
+	return fmt.Errorf("catalog: unexpected arguments %q\n\n%s", pos, usage)
+}
+
+func runShot(ctx context.Context, args []string, stdout io.Writer) error {
+	f := newFlags("shot")
+	out := f.String("out", "", "PNG file to write")
+	size := f.String("size", "1280x800", "window size WxH")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return fmt.Errorf("shot needs one SCREEN and --out FILE.png\n\n%s", usage)
+	}
+	w, h, err := parseSize(*size)
+	if err != nil {
+		return err
+	}
+	s, err := openServices(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	img, err := app.Shot(pos[0], fyne.NewSize(w, h), s.ui())
+	if err != nil {
+		return err
+	}
+	file, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(file, img); err != nil {
+		file.Close()
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	if err := file.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%dx%d)\n", *out, img.Bounds().Dx(), img.Bounds().Dy())
+	return nil
+}
+
+func parseSize(s string) (float32, float32, error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if !ok || err1 != nil || err2 != nil || w < 320 || h < 240 || w > 7680 || h > 4320 {
+		return 0, 0, fmt.Errorf("size %q is not WIDTHxHEIGHT in pixels, e.g. 1280x800", s)
+	}
+	return float32(w), float32(h), nil
+}
+
+func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
+	f := newFlags("kiosk")
+	fullscreen := f.Bool("fullscreen", false, "fill the screen (kiosk mode)")
+	if pos, err := f.parse(args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q\n\n%s", pos, usage)
+	}
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("no display: the kiosk window needs a graphical session (DISPLAY or WAYLAND_DISPLAY is not set). Start it from the terminal's desktop, or try it without a screen with: xvfb-run kiosk")
+	}
+	s, err := openServices(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	a := fyneapp.NewWithID("cn.gov.keqiao.villagekiosk")
+	a.Settings().SetTheme(app.Theme())
+	w := a.NewWindow("村级便民服务")
+	w.Resize(fyne.NewSize(1280, 800))
+	w.SetFullScreen(*fullscreen)
+	opts := app.Options{}
+	if s.db.Recovered != "" {
+		opts.Notice = fmt.Sprintf("本机数据文件损坏，已原样移到 %s 保存，系统已新建数据文件继续使用。请联系技术人员恢复数据，不要删除该文件。", s.db.Recovered)
+		fmt.Fprintf(stderr, "kiosk: the database was damaged and moved to %s; a new one was started\n", s.db.Recovered)
+	}
+	if _, err := app.New(w, s.ui(), opts); err != nil {
+		return err
+	}
+	w.ShowAndRun()
+	return nil
+}
