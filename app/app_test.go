@@ -1,0 +1,257 @@
+package app
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// fixedCatalog serves one catalog from memory; the UI only reads it.
+type fixedCatalog struct{ c *kiosk.Catalog }
+
+func (f fixedCatalog) Active(context.Context) (*kiosk.Catalog, kiosk.CatalogInfo, error) {
+	return f.c, kiosk.CatalogInfo{Version: f.c.Version, Origin: kiosk.OriginFile}, nil
+}
+
+func (f fixedCatalog) Install(context.Context, []byte, string) (*kiosk.Catalog, error) {
+	return nil, kiosk.Errorf(kiosk.EInvalid, "read-only in tests")
+}
+
+func smallServices(t *testing.T) Services {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/catalog-small.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := kiosk.ParseCatalog(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Services{Catalog: fixedCatalog{c}}
+}
+
+// newTestUI opens the kiosk in a software window of the kiosk's usual size.
+func newTestUI(t *testing.T, size fyne.Size) (*UI, fyne.Window) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(Theme())
+	w := test.NewTempWindow(t, nil)
+	w.Resize(size)
+	u, err := New(w, smallServices(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Resize(size)
+	return u, w
+}
+
+var kioskSize = fyne.NewSize(1280, 800)
+
+// findCard returns the tappable card on screen showing s.
+func findCard(t *testing.T, w fyne.Window, s string) *card {
+	t.Helper()
+	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
+		c, ok := o.(*card)
+		if ok && shows(c.content, s) {
+			return c
+		}
+	}
+	t.Fatalf("no card showing %q on screen", s)
+	return nil
+}
+
+func shows(o fyne.CanvasObject, s string) bool {
+	for _, x := range test.LaidOutObjects(o) {
+		switch v := x.(type) {
+		case *canvas.Text:
+			if v.Text == s {
+				return true
+			}
+		case *widget.Label:
+			if v.Text == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func screenText(w fyne.Window) string {
+	var b strings.Builder
+	for _, x := range test.LaidOutObjects(w.Canvas().Content()) {
+		switch v := x.(type) {
+		case *canvas.Text:
+			b.WriteString(v.Text + "\n")
+		case *widget.Label:
+			b.WriteString(v.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestHome(t *testing.T) {
+	_, w := newTestUI(t, kioskSize)
+	for _, want := range []string{"社会保障卡", "养老保险", "2 个事项", "事项目录 test.1 · 2 个主项 · 3 个子项 · 无网络也可使用"} {
+		if !strings.Contains(screenText(w), want) {
+			t.Errorf("home screen lacks %q", want)
+		}
+	}
+	test.AssertImageMatches(t, "home.png", w.Canvas().Capture())
+}
+
+// TestBrowse drives the UI as an agent would: tap a category tile, tap a
+// matter, read its detail, go back.
+func TestBrowse(t *testing.T) {
+	u, w := newTestUI(t, kioskSize)
+	test.Tap(findCard(t, w, "社会保障卡"))
+	if got := u.crumb.Text; got != "首页  ›  社会保障卡" {
+		t.Fatalf("breadcrumb: got %q", got)
+	}
+	test.AssertImageMatches(t, "category.png", w.Canvas().Capture())
+
+	test.Tap(findCard(t, w, "社会保障卡补领"))
+	screen := screenText(w)
+	for _, want := range []string{
+		"社会保障卡补领", "主项：社会保障卡申领　　事项编码：3306210001-02", "10 个工作日",
+		"是，只需身份证", "1. 居民身份证", "1. 村代办员核验身份 —— 村代办员", "1. 挂失并补制 —— 区社保中心",
+		"• 补领原因（选择，必填）：遗失 / 损坏", "办理依据", "社会保障卡，到村服务点领取",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("detail screen lacks %q", want)
+		}
+	}
+
+	test.Tap(u.back)
+	if got := u.crumb.Text; got != "首页  ›  社会保障卡" {
+		t.Fatalf("after back: got %q", got)
+	}
+	test.Tap(u.back)
+	if got := u.crumb.Text; got != "首页" || !u.back.Disabled() {
+		t.Fatalf("after second back: got %q, back enabled %v", got, !u.back.Disabled())
+	}
+}
+
+func TestItemDetail(t *testing.T) {
+	u, w := newTestUI(t, kioskSize)
+	if err := u.Open("item:3306210001-01"); err != nil {
+		t.Fatal(err)
+	}
+	test.AssertImageMatches(t, "item.png", w.Canvas().Capture())
+}
+
+// TestSearch types into the search box as the agent would: results update
+// with every key, and clearing the box returns to where the agent was.
+func TestSearch(t *testing.T) {
+	u, w := newTestUI(t, kioskSize)
+	test.Tap(findCard(t, w, "养老保险"))
+
+	w.Canvas().Focus(u.search)
+	test.Type(u.search, "ylb")
+	if !strings.Contains(screenText(w), "找到 1 个事项") {
+		t.Fatalf("after typing ylb the screen shows:\n%s", screenText(w))
+	}
+	test.Type(u.search, "x")
+	test.AssertImageMatches(t, "search.png", w.Canvas().Capture())
+	test.Tap(findCard(t, w, "城乡居民基本养老保险参保登记"))
+	if !strings.Contains(screenText(w), "即办") {
+		t.Fatal("detail of the found item not shown")
+	}
+	test.Tap(u.back) // back to the results
+	if !strings.Contains(u.crumb.Text, "搜索“ylbx”") {
+		t.Fatalf("back from a result: got %q", u.crumb.Text)
+	}
+
+	u.search.SetText("")
+	if got := u.crumb.Text; got != "首页  ›  养老保险" {
+		t.Fatalf("clearing the search: got %q, want the category again", got)
+	}
+
+	test.Type(u.search, "火箭")
+	if !strings.Contains(screenText(w), "没有找到与“火箭”相关的事项") {
+		t.Fatal("no-result message missing")
+	}
+	test.AssertImageMatches(t, "search-none.png", w.Canvas().Capture())
+
+	test.Tap(findButton(t, w, "首页"))
+	if u.search.Text != "" || u.crumb.Text != "首页" {
+		t.Fatalf("home: got search %q and crumb %q", u.search.Text, u.crumb.Text)
+	}
+}
+
+func findButton(t *testing.T, w fyne.Window, label string) *widget.Button {
+	t.Helper()
+	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			return b
+		}
+	}
+	t.Fatalf("no button %q", label)
+	return nil
+}
+
+// TestSizes checks the layout at the two screen sizes village terminals have:
+// nothing is wider than the window, and every tappable thing is tall enough
+// for a finger.
+func TestSizes(t *testing.T) {
+	for _, size := range []fyne.Size{fyne.NewSize(1280, 800), fyne.NewSize(1920, 1080)} {
+		u, w := newTestUI(t, size)
+		for _, name := range []string{"home", "category:社会保障卡", "item:3306211136-01", "search:sbk"} {
+			if err := u.Open(name); err != nil {
+				t.Fatal(err)
+			}
+			if min := w.Content().MinSize(); min.Width > size.Width {
+				t.Errorf("%v %s: content needs width %v", size, name, min.Width)
+			}
+			for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
+				var h float32
+				switch v := o.(type) {
+				case *card:
+					if v.onTap == nil {
+						continue
+					}
+					h = v.Size().Height
+				case *widget.Button:
+					h = v.Size().Height
+				case *widget.Entry:
+					h = v.Size().Height
+				default:
+					continue
+				}
+				if o.Visible() && h < 48 {
+					t.Errorf("%v %s: %T is %v px high, want at least 48", size, name, o, h)
+				}
+			}
+		}
+	}
+}
+
+func TestOpen_Errors(t *testing.T) {
+	u, _ := newTestUI(t, kioskSize)
+	for _, name := range []string{"item:0000", "category:不存在", "nosuch"} {
+		if err := u.Open(name); err == nil {
+			t.Errorf("Open(%q): got nil error", name)
+		}
+	}
+}
+
+func TestNotice(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(Theme())
+	w := test.NewTempWindow(t, nil)
+	w.Resize(kioskSize)
+	if _, err := New(w, smallServices(t), Options{Notice: "本机数据文件损坏，已原样移到 X 保存"}); err != nil {
+		t.Fatal(err)
+	}
+	overlay := w.Canvas().Overlays().Top()
+	if overlay == nil || !shows(overlay, "本机数据文件损坏，已原样移到 X 保存") {
+		t.Fatal("the start-up notice is not shown")
+	}
+}
