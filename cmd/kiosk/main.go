@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -34,6 +35,9 @@ const usage = `usage: kiosk [--data DIR] [--fullscreen]         open the kiosk w
 
 Every command takes --data DIR (or KIOSK_DATA) to choose the data folder.
 `
+
+//go:embed Icon.png
+var icon []byte
 
 func main() {
 	os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -286,6 +290,7 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 
 	a := fyneapp.NewWithID("cn.gov.keqiao.villagekiosk")
 	a.Settings().SetTheme(app.Theme())
+	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	w := a.NewWindow("村级便民服务")
 	w.Resize(fyne.NewSize(1280, 800))
 	w.SetFullScreen(*fullscreen)

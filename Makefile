@@ -1,0 +1,71 @@
+# The two commands of the README: `make run` and `make test`. Each installs
+# what it needs on a fresh Debian 12 / Ubuntu machine (as root, or with sudo).
+
+SHELL := /bin/bash
+GO    ?= go
+GOBIN := $(shell $(GO) env GOPATH)/bin
+export PATH := $(GOBIN):$(PATH)
+
+# Fyne's cgo build (GLFW, OpenGL, X11).
+BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+              libxinerama-dev libxi-dev libxxf86vm-dev
+# Tests also start the real window in Xvfb and screenshot it with ImageMagick.
+TEST_PKGS  := xvfb xauth imagemagick
+
+STATICCHECK_VERSION := v0.8.2
+SHOT_ITEM ?= 3306213329-01
+
+.PHONY: run test build deps-build deps-test tools fmt-check clean screenshots
+
+run: deps-build build
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are empty)."; \
+	  echo "Run it on the kiosk's desktop, or without a screen: xvfb-run make run"; \
+	  exit 1; fi
+	./bin/kiosk $(ARGS)
+
+build:
+	$(GO) build -o bin/kiosk ./cmd/kiosk
+	$(GO) build -o bin/districtd ./cmd/districtd
+
+test: deps-build deps-test tools fmt-check build
+	$(GO) vet ./...
+	staticcheck ./...
+	KIOSK_BIN=$(CURDIR)/bin/kiosk $(GO) test -race -timeout 15m ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# apt-get only when something is missing, so a prepared machine starts at once.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps-build:
+	$(call apt_install,$(BUILD_PKGS))
+
+deps-test:
+	$(call apt_install,$(TEST_PKGS))
+
+tools:
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+clean:
+	rm -rf bin
+
+# Regenerate the README's screenshots from the real UI (software rendering and
+# a real window under Xvfb).
+screenshots: build deps-test
+	rm -rf /tmp/kiosk-shots && mkdir -p docs/screenshots
+	./bin/kiosk shot home --data /tmp/kiosk-shots --out docs/screenshots/home.png
+	./bin/kiosk shot category:养老保险 --data /tmp/kiosk-shots --out docs/screenshots/category.png
+	./bin/kiosk shot item:$(SHOT_ITEM) --data /tmp/kiosk-shots --out docs/screenshots/item.png
+	./bin/kiosk shot search:sbk --data /tmp/kiosk-shots --out docs/screenshots/search.png
+	xvfb-run -a -s "-screen 0 1280x800x24" bash -c './bin/kiosk --data /tmp/kiosk-shots --fullscreen & p=$$!; sleep 6; import -window root docs/screenshots/xvfb-window.png; kill $$p'

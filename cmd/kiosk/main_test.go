@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestCatalogJSON checks the shipped default catalog as `kiosk catalog --json`
+// prints it: the standard 37 main items and 131 sub-items, each complete.
+func TestCatalogJSON(t *testing.T) {
+	data := t.TempDir()
+	code, out, errOut := run(t, "catalog", "--json", "--data", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var raw struct {
+		MainItems []struct {
+			Code     string            `json:"code"`
+			Name     string            `json:"name"`
+			SubItems []json.RawMessage `json:"sub_items"`
+		} `json:"main_items"`
+	}
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	c, err := kiosk.ParseCatalog([]byte(out))
+	if err != nil {
+		t.Fatalf("printed catalog does not validate: %v", err)
+	}
+	if m, s := c.Stats(); m != 37 || s != 131 {
+		t.Fatalf("got %d main items and %d sub-items, want 37 and 131", m, s)
+	}
+	if len(raw.MainItems) != 37 {
+		t.Fatalf("main_items has %d entries, want 37", len(raw.MainItems))
+	}
+	for _, m := range c.MainItems {
+		for _, s := range m.SubItems {
+			if len(s.LegalBasis) == 0 || len(s.Materials) == 0 || len(s.Procedure) == 0 || len(s.BackOffice) == 0 ||
+				len(s.Form) == 0 || len(s.Channels) == 0 || s.Fee == "" || s.Result == "" {
+				t.Errorf("%s %s: an element is empty", s.Code, s.Name)
+			}
+		}
+	}
+}
+
+func TestCatalogInstall(t *testing.T) {
+	data := t.TempDir()
+	good, err := os.ReadFile("../../testdata/catalog-small.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "district.json")
+	os.WriteFile(file, good, 0o644)
+	if code, out, errOut := run(t, "catalog", "install", file, "--data", data); code != 0 || !strings.Contains(out, "installed catalog test.1: 2 main items, 3 sub-items") {
+		t.Fatalf("install: exit %d, %q %q", code, out, errOut)
+	}
+
+	t.Run("ErrInvalidKeepsOld", func(t *testing.T) {
+		broken := strings.Replace(string(good), `"procedure": [
+            {"name": "村代办员录入参保信息", "actor": "村代办员"}
+          ],`, `"procedure": [],`, 1)
+		broken = strings.Replace(broken, `"version": "test.1"`, `"version": "test.2"`, 1)
+		os.WriteFile(file, []byte(broken), 0o644)
+		code, _, errOut := run(t, "catalog", "install", file, "--data", data)
+		if code == 0 {
+			t.Fatal("a broken catalog was installed")
+		}
+		for _, want := range []string{"城乡居民基本养老保险参保登记", "3306211136-01", "procedure (办理流程) is missing", "still version test.1"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("message %q lacks %q", errOut, want)
+			}
+		}
+		if _, out, _ := run(t, "catalog", "--data", data); !strings.Contains(out, "catalog test.1") {
+			t.Fatalf("active catalog changed: %s", out)
+		}
+	})
+	t.Run("ErrMissingFile", func(t *testing.T) {
+		code, _, errOut := run(t, "catalog", "install", filepath.Join(data, "nope.json"), "--data", data)
+		if code == 0 || !strings.Contains(errOut, "read catalog file") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+	})
+}
+
+func TestShot(t *testing.T) {
+	data := t.TempDir()
+	out := filepath.Join(t.TempDir(), "home.png")
+	if code, _, errOut := run(t, "shot", "home", "--out", out, "--size", "1920x1080", "--data", data); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	img := decodePNG(t, out)
+	if b := img.Bounds(); b.Dx() != 1920 || b.Dy() != 1080 {
+		t.Fatalf("got %v, want 1920x1080", b)
+	}
+	for _, bad := range [][]string{
+		{"shot", "item:nosuch", "--out", out},
+		{"shot", "home"},
+		{"shot", "home", "--out", out, "--size", "big"},
+		{"frobnicate"},
+	} {
+		if code, _, errOut := run(t, append(bad, "--data", data)...); code == 0 || errOut == "" {
+			t.Errorf("%v: exit %d with message %q, want a failure with a message", bad, code, errOut)
+		}
+	}
+}
+
+func TestNoDisplay(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	code, _, errOut := run(t, "--data", t.TempDir())
+	if code == 0 || !strings.Contains(errOut, "no display") {
+		t.Fatalf("exit %d: %q", code, errOut)
+	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestRealWindow starts the real kiosk binary in a real X server (Xvfb),
+// screenshots the screen with ImageMagick, and compares it with the software
+// rendering of the same screen: if the Chinese text showed as boxes, or the
+// window were blank, the two would differ.
+func TestRealWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real X server")
+	}
+	for _, tool := range []string{"xvfb-run", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: run `make test`, which installs it (%v)", tool, err)
+		}
+	}
+	bin := os.Getenv("KIOSK_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "kiosk")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
+	}
+	data := t.TempDir()
+	want := filepath.Join(t.TempDir(), "want.png")
+	if code, _, errOut := run(t, "shot", "home", "--out", want, "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+	got := filepath.Join(t.TempDir(), "got.png")
+	// Poll until the window has drawn: a screenshot that matches ends the wait.
+	script := `"$0" --data "$1" --fullscreen & pid=$!
+for i in $(seq 1 60); do sleep 0.5; import -window root "$2" 2>/dev/null && [ "$(stat -c %s "$2")" -gt 20000 ] && break; done
+sleep 1; import -window root "$2"; kill $pid; wait $pid 2>/dev/null; true`
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "bash", "-c", script, bin, data, got)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xvfb-run: %v\n%s", err, out)
+	}
+	diff := cellDiff(decodePNG(t, want), decodePNG(t, got))
+	t.Logf("largest difference of one 24 px cell between the real window and the software rendering: %.1f/255", diff)
+	if diff > 16 {
+		os.MkdirAll("testdata/failed", 0o755)
+		copyFile(got, "testdata/failed/xvfb-home.png")
+		t.Fatalf("the real window differs from the expected rendering by %.2f/255 (kept as testdata/failed/xvfb-home.png)", diff)
+	}
+}
+
+// cellDiff compares two screenshots cell by cell (24×24 px mean luminance)
+// and returns the largest difference. GL and software rendering place glyph
+// edges a pixel apart, which a cell's mean absorbs; a glyph drawn as a box, a
+// missing text or a blank window does not.
+func cellDiff(a, b image.Image) float64 {
+	if a.Bounds() != b.Bounds() {
+		return 255
+	}
+	const cell = 24
+	r := a.Bounds()
+	worst := 0.0
+	for y0 := r.Min.Y; y0+cell <= r.Max.Y; y0 += cell {
+		for x0 := r.Min.X; x0+cell <= r.Max.X; x0 += cell {
+			var sum float64
+			for y := y0; y < y0+cell; y++ {
+				for x := x0; x < x0+cell; x++ {
+					sum += luma(a.At(x, y)) - luma(b.At(x, y))
+				}
+			}
+			worst = max(worst, math.Abs(sum)/(cell*cell))
+		}
+	}
+	return worst
+}
+
+func luma(c color.Color) float64 {
+	r, g, b, _ := c.RGBA()
+	return (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(b)) / 257
+}
+
+func copyFile(src, dst string) {
+	if data, err := os.ReadFile(src); err == nil {
+		os.WriteFile(dst, data, 0o644)
+	}
+}
