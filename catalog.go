@@ -114,8 +114,6 @@ func (t TimeLimit) Text() string {
 	}
 	if t.StatutoryDays > 0 {
 		parts = append(parts, fmt.Sprintf("法定%d个工作日", t.StatutoryDays))
-	} else {
-		parts = append(parts, "法定时限：无")
 	}
 	return strings.Join(parts, "，")
 }

@@ -138,7 +138,7 @@ func TestTimeLimitText(t *testing.T) {
 		tl   kiosk.TimeLimit
 		want string
 	}{
-		{kiosk.TimeLimit{OnTheSpot: true}, "即办，法定时限：无"},
+		{kiosk.TimeLimit{OnTheSpot: true}, "即办"},
 		{kiosk.TimeLimit{StatutoryDays: 60, PromisedDays: 20}, "承诺20个工作日，法定60个工作日"},
 	} {
 		if got := tc.tl.Text(); got != tc.want {

@@ -111,8 +111,13 @@ func (s *SubItem) problems(m MainItem, mains map[string]bool, claim func(code, w
 	if len(s.Materials) == 0 {
 		add("materials (申请材料) is missing")
 	}
+	matNames := map[string]bool{}
 	for i, mt := range s.Materials {
 		mw := fmt.Sprintf("materials %d %q", i+1, mt.Name)
+		if matNames[mt.Name] {
+			add("%s: name is used twice", mw)
+		}
+		matNames[mt.Name] = true
 		if strings.TrimSpace(mt.Name) == "" {
 			add("%s: name is missing", mw)
 		}

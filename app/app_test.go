@@ -104,7 +104,7 @@ func TestHome(t *testing.T) {
 			t.Errorf("home screen lacks %q", want)
 		}
 	}
-	test.AssertImageMatches(t, "home.png", w.Canvas().Capture())
+	assertScreen(t, "home.png", w)
 }
 
 // TestBrowse drives the UI as an agent would: tap a category tile, tap a
@@ -115,7 +115,7 @@ func TestBrowse(t *testing.T) {
 	if got := u.crumb.Text; got != "首页  ›  社会保障卡" {
 		t.Fatalf("breadcrumb: got %q", got)
 	}
-	test.AssertImageMatches(t, "category.png", w.Canvas().Capture())
+	assertScreen(t, "category.png", w)
 
 	test.Tap(findCard(t, w, "社会保障卡补领"))
 	screen := screenText(w)
@@ -144,7 +144,7 @@ func TestItemDetail(t *testing.T) {
 	if err := u.Open("item:3306210001-01"); err != nil {
 		t.Fatal(err)
 	}
-	test.AssertImageMatches(t, "item.png", w.Canvas().Capture())
+	assertScreen(t, "item.png", w)
 }
 
 // TestSearch types into the search box as the agent would: results update
@@ -159,7 +159,7 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("after typing ylb the screen shows:\n%s", screenText(w))
 	}
 	test.Type(u.search, "x")
-	test.AssertImageMatches(t, "search.png", w.Canvas().Capture())
+	assertScreen(t, "search.png", w)
 	test.Tap(findCard(t, w, "城乡居民基本养老保险参保登记"))
 	if !strings.Contains(screenText(w), "即办") {
 		t.Fatal("detail of the found item not shown")
@@ -178,7 +178,7 @@ func TestSearch(t *testing.T) {
 	if !strings.Contains(screenText(w), "没有找到与“火箭”相关的事项") {
 		t.Fatal("no-result message missing")
 	}
-	test.AssertImageMatches(t, "search-none.png", w.Canvas().Capture())
+	assertScreen(t, "search-none.png", w)
 
 	test.Tap(findButton(t, w, "首页"))
 	if u.search.Text != "" || u.crumb.Text != "首页" {

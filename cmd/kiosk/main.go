@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"os"
@@ -35,6 +36,9 @@ const usage = `usage: kiosk [--data DIR] [--fullscreen]         open the kiosk w
 
 Every command takes --data DIR (or KIOSK_DATA) to choose the data folder.
 `
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
 
 //go:embed Icon.png
 var icon []byte
@@ -242,7 +246,15 @@ func runShot(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	img, err := app.Shot(pos[0], fyne.NewSize(w, h), s.ui())
+	// Off the main goroutine: Fyne's thread checks treat the main goroutine
+	// as the GL driver's, which the software driver does not have.
+	var img image.Image
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		img, err = app.Shot(pos[0], fyne.NewSize(w, h), s.ui())
+	}()
+	<-done
 	if err != nil {
 		return err
 	}
@@ -288,6 +300,13 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer s.Close()
 
+	// go build does not read FyneApp.toml (only the fyne tool does), so the
+	// metadata it holds is set here too; fyneDo says every UI update from
+	// another goroutine goes through fyne.Do.
+	fyneapp.SetMetadata(fyne.AppMetadata{
+		ID: "cn.gov.keqiao.villagekiosk", Name: "村级便民服务", Version: version,
+		Migrations: map[string]bool{"fyneDo": true},
+	})
 	a := fyneapp.NewWithID("cn.gov.keqiao.villagekiosk")
 	a.Settings().SetTheme(app.Theme())
 	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
