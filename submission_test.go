@@ -63,7 +63,9 @@ func TestCheck_Errors(t *testing.T) {
 		{"ErrUnknownField", func(d *kiosk.Draft) { d.Fields["hobby"] = "x" }, "fields.hobby", "不是这个事项表单中的项目"},
 		{"ErrMissingRequiredMaterial", func(d *kiosk.Draft) { d.Materials[0].Received = false; d.Materials[0].Attachments = nil }, "materials.居民身份证", "不能容缺"},
 		{"ErrMaterialMissingEntirely", func(d *kiosk.Draft) { d.Materials = d.Materials[1:] }, "materials.居民身份证", "未收到"},
-		{"ErrUnknownMaterial", func(d *kiosk.Draft) { d.Materials = append(d.Materials, kiosk.MaterialInput{Name: "结婚证", Received: true}) }, "materials.结婚证", "不是这个事项的申请材料"},
+		{"ErrUnknownMaterial", func(d *kiosk.Draft) {
+			d.Materials = append(d.Materials, kiosk.MaterialInput{Name: "结婚证", Received: true})
+		}, "materials.结婚证", "不是这个事项的申请材料"},
 		{"ErrAttachmentTooLarge", func(d *kiosk.Draft) { d.Materials[0].Attachments[0].Size = 11 << 20 }, "materials.居民身份证", "超过单个文件10.0 MB的上限"},
 		{"ErrAttachmentsTotal", func(d *kiosk.Draft) {
 			for i := 0; i < 6; i++ {
