@@ -1,6 +1,9 @@
 package kiosk
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Where an installed catalog came from.
 const (
@@ -26,4 +29,109 @@ type CatalogService interface {
 	// Install validates doc and makes it the active catalog atomically.
 	// EInvalid (naming item and element) leaves the active catalog in place.
 	Install(ctx context.Context, doc []byte, origin string) (*Catalog, error)
+}
+
+// Agent is a village agent's account.
+type Agent struct {
+	ID    int64
+	Name  string
+	Admin bool
+}
+
+// Error codes of sign-in beyond the common ones.
+const (
+	ELocked = "locked" // too many wrong PINs; wait until the lock ends
+)
+
+// AgentService keeps the agents' accounts.
+type AgentService interface {
+	// Agents lists the accounts, for the sign-in screen.
+	Agents(ctx context.Context) ([]Agent, error)
+	// CreateAgent adds an account. EInvalid for a bad name or PIN (4-8
+	// digits), EConflict when the name exists.
+	CreateAgent(ctx context.Context, name, pin string, admin bool) (*Agent, error)
+	// SignIn checks a PIN. EInvalid on a wrong PIN (the message says how many
+	// tries are left), ELocked after five, ENotFound for an unknown name.
+	SignIn(ctx context.Context, name, pin string) (*Agent, error)
+}
+
+// PointInfo identifies the service point the kiosk stands in.
+type PointInfo struct {
+	Code string // 服务点编码, e.g. the village's 12-digit statistical area code
+	Name string // e.g. 柯桥区平水镇王化村便民服务中心
+}
+
+// SettingsService keeps the kiosk's own settings.
+type SettingsService interface {
+	// Point returns the service point; ENotFound before set-up.
+	Point(ctx context.Context) (PointInfo, error)
+	SetPoint(ctx context.Context, p PointInfo) error
+}
+
+// SubmissionFilter narrows the submissions list.
+type SubmissionFilter struct {
+	Status string    // "" for all
+	From   time.Time // zero for no lower bound
+	To     time.Time // zero for no upper bound (exclusive)
+	Query  string    // name, receipt number, or the last digits of the ID number
+	Limit  int       // 0 for the default (500)
+}
+
+// SubmissionSummary is one row of the submissions list; the ID number is
+// masked.
+type SubmissionSummary struct {
+	ID         string    `json:"id"`
+	ReceiptNo  string    `json:"receipt_no"`
+	Matter     string    `json:"matter"`
+	MatterName string    `json:"matter_name"`
+	Applicant  string    `json:"applicant"`
+	IDMasked   string    `json:"id_masked"`
+	Agent      string    `json:"agent"`
+	CreatedAt  time.Time `json:"created_at"`
+	Status     string    `json:"status"`
+}
+
+// SubmissionService saves and lists villagers' matters.
+type SubmissionService interface {
+	// Stage copies a picked or scanned file into the data folder under its
+	// content hash, durably, and describes it. EInvalid for a file that is too
+	// large, not an image or PDF, or unreadable; EUnavailable when the disk is
+	// full.
+	Stage(ctx context.Context, path string) (Attachment, error)
+	// Save checks the draft and saves it atomically and durably with its
+	// materials, attachments, outbox entry and audit line. FieldErrors for bad
+	// input; EUnavailable when the disk is full (nothing is saved).
+	Save(ctx context.Context, d *Draft, agent *Agent) (*Submission, error)
+	// List returns the submissions matching f, newest first.
+	List(ctx context.Context, f SubmissionFilter) ([]SubmissionSummary, error)
+	// Get returns one submission in full; ENotFound if unknown.
+	Get(ctx context.Context, id string) (*Submission, error)
+}
+
+// AuditEntry is one line of the audit log.
+type AuditEntry struct {
+	Seq     int64     `json:"seq"`
+	At      time.Time `json:"at"`
+	Agent   string    `json:"agent"`
+	Action  string    `json:"action"`
+	Subject string    `json:"subject"`
+	Detail  string    `json:"detail"`
+}
+
+// Audit actions.
+const (
+	ActionSignIn       = "sign_in"
+	ActionSignInFailed = "sign_in_failed"
+	ActionSignOut      = "sign_out"
+	ActionCreate       = "create"
+	ActionView         = "view"
+	ActionPrint        = "print"
+	ActionAgentAdded   = "agent_added"
+)
+
+// AuditService is the append-only log of who did what.
+type AuditService interface {
+	Record(ctx context.Context, agent, action, subject, detail string) error
+	// List returns the newest entries first.
+	List(ctx context.Context, limit int) ([]AuditEntry, error)
 }

@@ -52,6 +52,9 @@ type Applicant struct {
 // Draft is what the agent collects before saving: the same data whether it
 // comes from the touchscreen or from `kiosk submit --json`.
 type Draft struct {
+	// DraftID is made when the agent starts a matter; saving the same draft
+	// twice (a second tap on confirm) returns the first save.
+	DraftID   string            `json:"draft_id,omitempty"`
 	Matter    string            `json:"matter"` // sub-item code
 	Applicant Applicant         `json:"applicant"`
 	Fields    map[string]string `json:"fields"`

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// attachmentsDir is where files are kept, beside the database.
+func (d *DB) attachmentsDir() string { return filepath.Join(filepath.Dir(d.path), "attachments") }
+
+// AttachmentPath is where the file with the given hash is kept.
+func (d *DB) AttachmentPath(sha string) string {
+	if len(sha) < 2 {
+		return filepath.Join(d.attachmentsDir(), "invalid")
+	}
+	return filepath.Join(d.attachmentsDir(), sha[:2], sha)
+}
+
+// sniff recognises the file types a service point scans or photographs.
+func sniff(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return "image/jpeg"
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case bytes.HasPrefix(head, []byte("%PDF-")):
+		return "application/pdf"
+	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
+		return "image/gif"
+	case bytes.HasPrefix(head, []byte("II*\x00")), bytes.HasPrefix(head, []byte("MM\x00*")):
+		return "image/tiff"
+	case bytes.HasPrefix(head, []byte("BM")) && len(head) > 14:
+		return "image/bmp"
+	case len(head) >= 12 && bytes.HasPrefix(head, []byte("RIFF")) && string(head[8:12]) == "WEBP":
+		return "image/webp"
+	}
+	return ""
+}
+
+// stage copies the file at path into the attachments folder under its
+// SHA-256, fsyncing the file and its folder before returning, so that a
+// database row naming it can never commit before its bytes are on disk.
+func (d *DB) stage(path string, maxBytes int64) (kiosk.Attachment, error) {
+	name := filepath.Base(path)
+	var a kiosk.Attachment
+	src, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”找不到了，可能已被移走或删除，请重新选择", name)
+		}
+		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”无法读取：%v", name, err)
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return a, kiosk.Errorf(kiosk.EInvalid, "“%s”不是一个可以读取的文件", name)
+	}
+	if fi.Size() == 0 {
+		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”是空的，请重新扫描或拍照", name)
+	}
+	if fi.Size() > maxBytes {
+		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”有%s，超过单个文件%s的上限，请降低扫描分辨率后重试", name, human(fi.Size()), human(maxBytes))
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(src, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”无法读取：%v", name, err)
+	}
+	mime := sniff(head[:n])
+	if mime == "" {
+		return a, kiosk.Errorf(kiosk.EInvalid, "“%s”不是图片或PDF文件，只能添加扫描件、照片（JPG、PNG等）或PDF", name)
+	}
+
+	tmpDir := filepath.Join(d.attachmentsDir(), "tmp")
+	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
+		return a, diskError("create attachments folder", err)
+	}
+	tmp, err := os.CreateTemp(tmpDir, "stage-*")
+	if err != nil {
+		return a, diskError("stage attachment", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	h := sha256.New()
+	w := io.MultiWriter(tmp, h)
+	written, err := io.Copy(w, io.LimitReader(io.MultiReader(bytes.NewReader(head[:n]), src), maxBytes+1))
+	if err == nil && written > maxBytes {
+		err = kiosk.Errorf(kiosk.EInvalid, "文件“%s”在复制时变大了，超过%s的上限", name, human(maxBytes))
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if kiosk.ErrorCode(err) == kiosk.EInvalid {
+			return a, err
+		}
+		return a, diskError("copy attachment", err)
+	}
+	sha := hex.EncodeToString(h.Sum(nil))
+	final := d.AttachmentPath(sha)
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return a, diskError("create attachments folder", err)
+	}
+	if _, err := os.Stat(final); err != nil {
+		if err := os.Rename(tmp.Name(), final); err != nil {
+			return a, diskError("store attachment", err)
+		}
+		if err := syncDir(filepath.Dir(final)); err != nil {
+			return a, diskError("store attachment", err)
+		}
+	}
+	return kiosk.Attachment{SHA256: sha, Name: name, MIME: mime, Size: written}, nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) { // some file systems cannot sync a folder
+		return err
+	}
+	return nil
+}
+
+// diskError turns a full disk into a transient error the agent can act on.
+func diskError(op string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return kiosk.Errorf(kiosk.EUnavailable, "磁盘空间已满，这次没有保存。已保存的资料不受影响。请联系技术人员清理磁盘后再试。（%s: %v）", op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func human(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KB", n>>10)
+}
+
+// checkStaged confirms a staged file is still there with its size.
+func (d *DB) checkStaged(a kiosk.Attachment) error {
+	fi, err := os.Stat(d.AttachmentPath(a.SHA256))
+	if err != nil || fi.Size() != a.Size {
+		return fmt.Errorf("附件“%s”在本机已找不到，请重新添加", a.Name)
+	}
+	return nil
+}

@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// chinaTime is the zone of receipt dates: the district's day, whatever the
+// terminal's clock zone says.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// SubmissionService implements kiosk.SubmissionService.
+type SubmissionService struct {
+	db       *DB
+	catalog  *CatalogService
+	settings *SettingsService
+	Limits   kiosk.Limits
+}
+
+var _ kiosk.SubmissionService = (*SubmissionService)(nil)
+
+// NewSubmissionService returns the submission service of db.
+func NewSubmissionService(db *DB) *SubmissionService {
+	return &SubmissionService{db: db, catalog: NewCatalogService(db), settings: NewSettingsService(db), Limits: kiosk.DefaultLimits}
+}
+
+// Stage copies a file into the data folder under its hash.
+func (s *SubmissionService) Stage(_ context.Context, path string) (kiosk.Attachment, error) {
+	return s.db.stage(path, s.Limits.MaxFileBytes)
+}
+
+// Save checks and saves a draft in one transaction.
+func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kiosk.Agent) (*kiosk.Submission, error) {
+	if agent == nil {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "没有登录的代办员，请先登录")
+	}
+	if d.DraftID != "" {
+		if sub, err := s.byDraft(ctx, d.DraftID); err == nil {
+			return sub, nil // a second tap on confirm: the first save stands
+		} else if kiosk.ErrorCode(err) != kiosk.ENotFound {
+			return nil, err
+		}
+	}
+	cat, info, err := s.catalog.Active(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now()
+	main, sub, errs := cat.Check(d, now.In(chinaTime), s.Limits)
+	if errs == nil {
+		errs = s.checkFiles(d)
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	point, err := s.settings.Point(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("make submission id: %w", err)
+	}
+	out := &kiosk.Submission{
+		ID:             id.String(),
+		PointCode:      point.Code,
+		Matter:         sub.Code,
+		MatterName:     sub.Name,
+		MainName:       main.Name,
+		CatalogVersion: info.Version,
+		Applicant:      d.Applicant,
+		Agent:          agent.Name,
+		CreatedAt:      now.UTC().Truncate(time.Second),
+		Status:         kiosk.StatusPending,
+	}
+	for _, f := range sub.Form {
+		if v := d.Fields[f.ID]; v != "" {
+			out.Fields = append(out.Fields, kiosk.FieldValue{ID: f.ID, Label: f.Label, Value: v})
+		}
+	}
+	given := map[string]kiosk.MaterialInput{}
+	for _, m := range d.Materials {
+		given[m.Name] = m
+	}
+	for _, m := range sub.Materials {
+		in := given[m.Name]
+		out.Materials = append(out.Materials, kiosk.MaterialRecord{
+			Name: m.Name, Required: m.Required, Received: in.Received,
+			Owed: m.Required && !in.Received, Attachments: in.Attachments,
+		})
+	}
+
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, diskError("save submission", err)
+	}
+	defer tx.Rollback()
+	if d.DraftID != "" {
+		// Checked again under the write lock: two taps racing both got here.
+		var first string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM submissions WHERE draft_id = ?`, d.DraftID).Scan(&first)
+		if err == nil {
+			tx.Rollback()
+			return s.Get(ctx, first)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("save submission: %w", err)
+		}
+	}
+	if out.ReceiptNo, err = nextReceiptNo(ctx, tx, point.Code, now); err != nil {
+		return nil, err
+	}
+	if err := insertSubmission(ctx, tx, out, d.DraftID); err != nil {
+		return nil, diskError("save submission", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at) VALUES (?, 'submission', ?)`, out.ID, s.db.now()); err != nil {
+		return nil, diskError("save submission", err)
+	}
+	if err := audit(ctx, tx, s.db.now(), agent.Name, kiosk.ActionCreate, out.ReceiptNo, out.Matter); err != nil {
+		return nil, diskError("save submission", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, diskError("save submission", err)
+	}
+	return out, nil
+}
+
+// checkFiles confirms every attachment named in the draft was staged and is
+// still on disk.
+func (s *SubmissionService) checkFiles(d *kiosk.Draft) kiosk.FieldErrors {
+	var errs kiosk.FieldErrors
+	for _, m := range d.Materials {
+		for _, a := range m.Attachments {
+			if err := s.db.checkStaged(a); err != nil {
+				errs = append(errs, kiosk.FieldError{Field: "materials." + m.Name, Message: err.Error()})
+			}
+		}
+	}
+	return errs
+}
+
+// nextReceiptNo takes the next number of the day inside the saving
+// transaction: point code + date + sequence, unique across all points
+// without asking anyone.
+func nextReceiptNo(ctx context.Context, tx *sql.Tx, point string, now time.Time) (string, error) {
+	day := now.In(chinaTime).Format("20060102")
+	var last int
+	err := tx.QueryRowContext(ctx, `INSERT INTO receipt_counters (point_code, day, last) VALUES (?, ?, 1)
+		ON CONFLICT (point_code, day) DO UPDATE SET last = last + 1 RETURNING last`, point, day).Scan(&last)
+	if err != nil {
+		return "", diskError("number the receipt", err)
+	}
+	return fmt.Sprintf("%s-%s-%04d", point, day, last), nil
+}
+
+func insertSubmission(ctx context.Context, tx *sql.Tx, s *kiosk.Submission, draftID string) error {
+	payload, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	var draft any
+	if draftID != "" {
+		draft = draftID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
+		(id, receipt_no, matter, matter_name, applicant_name, id_number, id_masked, agent, created_at, status, draft_id, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.ReceiptNo, s.Matter, s.MatterName, s.Applicant.Name, s.Applicant.IDNumber, kiosk.MaskIDNumber(s.Applicant.IDNumber),
+		s.Agent, s.CreatedAt.Format(time.RFC3339), s.Status, draft, payload); err != nil {
+		return err
+	}
+	for i, m := range s.Materials {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO submission_materials (submission_id, position, name, required, received, owed)
+			VALUES (?, ?, ?, ?, ?, ?)`, s.ID, i, m.Name, m.Required, m.Received, m.Owed); err != nil {
+			return err
+		}
+		for _, a := range m.Attachments {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_attachments (submission_id, material_position, sha256, name, mime, size)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, s.ID, i, a.SHA256, a.Name, a.MIME, a.Size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *SubmissionService) byDraft(ctx context.Context, draftID string) (*kiosk.Submission, error) {
+	var id string
+	err := s.db.db.QueryRowContext(ctx, `SELECT id FROM submissions WHERE draft_id = ?`, draftID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiosk.Errorf(kiosk.ENotFound, "no submission of draft %s", draftID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find draft: %w", err)
+	}
+	return s.Get(ctx, id)
+}
+
+// Get returns one submission with its current status.
+func (s *SubmissionService) Get(ctx context.Context, id string) (*kiosk.Submission, error) {
+	var payload []byte
+	var status string
+	err := s.db.db.QueryRowContext(ctx, `SELECT payload, status FROM submissions WHERE id = ? OR receipt_no = ?`, id, id).Scan(&payload, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiosk.Errorf(kiosk.ENotFound, "没有找到办件 %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read submission: %w", err)
+	}
+	var sub kiosk.Submission
+	if err := json.Unmarshal(payload, &sub); err != nil {
+		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s is damaged: %v", id, err)
+	}
+	sub.Status = status
+	return &sub, nil
+}
+
+// List returns submissions matching f, newest first.
+func (s *SubmissionService) List(ctx context.Context, f kiosk.SubmissionFilter) ([]kiosk.SubmissionSummary, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, f.From.UTC().Format(time.RFC3339))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, f.To.UTC().Format(time.RFC3339))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + escapeLike(q) + "%"
+		cond := `applicant_name LIKE ? ESCAPE '\' OR receipt_no LIKE ? ESCAPE '\'`
+		args = append(args, like, like)
+		if tail := strings.ToUpper(q); isIDTail(tail) {
+			cond += ` OR id_number LIKE ? ESCAPE '\'`
+			args = append(args, "%"+escapeLike(tail))
+		}
+		where = append(where, "("+cond+")")
+	}
+	query := `SELECT id, receipt_no, matter, matter_name, applicant_name, id_masked, agent, created_at, status FROM submissions`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	query += " ORDER BY created_at DESC, receipt_no DESC LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	defer rows.Close()
+	var out []kiosk.SubmissionSummary
+	for rows.Next() {
+		var r kiosk.SubmissionSummary
+		var at string
+		if err := rows.Scan(&r.ID, &r.ReceiptNo, &r.Matter, &r.MatterName, &r.Applicant, &r.IDMasked, &r.Agent, &at, &r.Status); err != nil {
+			return nil, fmt.Errorf("list submissions: %w", err)
+		}
+		r.CreatedAt, _ = time.Parse(time.RFC3339, at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// isIDTail says whether q looks like the last digits of an ID number: the
+// agent asks the villager for the last four to six.
+func isIDTail(q string) bool {
+	if len(q) < 4 || len(q) > 8 {
+		return false
+	}
+	for i, r := range q {
+		if !(r >= '0' && r <= '9') && !(r == 'X' && i == len(q)-1) {
+			return false
+		}
+	}
+	return true
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
