@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -24,12 +25,19 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/app"
 	"github.com/keqiao/villagekiosk/assets"
+	_ "github.com/keqiao/villagekiosk/internal/zhlocale" // before Fyne reads the locale
 	"github.com/keqiao/villagekiosk/store"
 )
 
 const usage = `usage: kiosk [--data DIR] [--fullscreen]         open the kiosk window
        kiosk catalog --json                        print the effective catalog
        kiosk catalog install FILE                  validate and install a catalog file
+       kiosk setup --point CODE --point-name NAME  set the service point (first start)
+       kiosk agent add NAME --pin PIN [--admin]    add a village agent
+       kiosk agent list
+       kiosk submit --json FILE                    save a submission (docs/intake.md); prints the receipt number
+       kiosk submissions [--json] [--status S] [--q TEXT]
+                                                   list submissions
        kiosk shot SCREEN --out FILE.png [--size WxH]
                                                    render a screen without a display
                                                    (screens: ` + app.Screens + `)
@@ -58,6 +66,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runCatalog(ctx, args, stdout)
 	case "shot":
 		err = runShot(ctx, args, stdout)
+	case "submit":
+		err = runSubmit(ctx, args, stdout, stderr)
+	case "submissions":
+		err = runSubmissions(ctx, args, stdout)
+	case "setup":
+		err = runSetup(ctx, args, stdout)
+	case "agent":
+		err = runAgent(ctx, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -151,8 +167,12 @@ func defaultDataDir() (string, error) {
 // services opens the data folder's database and makes sure a catalog is
 // installed.
 type services struct {
-	db      *store.DB
-	catalog *store.CatalogService
+	db          *store.DB
+	catalog     *store.CatalogService
+	settings    *store.SettingsService
+	agents      *store.AgentService
+	submissions *store.SubmissionService
+	audit       *store.AuditService
 }
 
 func openServices(ctx context.Context, f *flags) (*services, error) {
@@ -172,8 +192,28 @@ func openServices(ctx context.Context, f *flags) (*services, error) {
 		db.Close()
 		return nil, fmt.Errorf("install the default catalog: %w", err)
 	}
-	return &services{db: db, catalog: cs}, nil
+	return &services{
+		db: db, catalog: cs, settings: store.NewSettingsService(db), agents: store.NewAgentService(db),
+		submissions: store.NewSubmissionService(db), audit: store.NewAuditService(db),
+	}, nil
 }
+
+// agentByName finds an agent account for commands that act as one.
+func (s *services) agentByName(ctx context.Context, name string) (*kiosk.Agent, error) {
+	list, err := s.agents.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range list {
+		if a.Name == name {
+			return &a, nil
+		}
+	}
+	return nil, kiosk.Errorf(kiosk.ENotFound, "agent %q does not exist on this kiosk; add one with `kiosk agent add NAME --pin PIN`", name)
+}
+
+// chinaTime is how dates are shown: the district's day.
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 func (s *services) Close() error { return s.db.Close() }
 

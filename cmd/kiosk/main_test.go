@@ -227,3 +227,106 @@ func copyFile(src, dst string) {
 		os.WriteFile(dst, data, 0o644)
 	}
 }
+
+// setUpKiosk prepares a data folder as a technician would on first start.
+func setUpKiosk(t *testing.T) string {
+	t.Helper()
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"setup", "--point", "330603101201", "--point-name", "王化村便民服务中心"},
+		{"agent", "add", "王芳", "--pin", "2468", "--admin"},
+	} {
+		if code, _, errOut := run(t, append(args, "--data", data)...); code != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+	}
+	return data
+}
+
+// TestSubmitExample saves the documented example through the same path as
+// the UI and lists it back.
+func TestSubmitExample(t *testing.T) {
+	data := setUpKiosk(t)
+	code, out, errOut := run(t, "submit", "--json", "../../docs/examples/submission.json", "--data", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	receipt := strings.TrimSpace(out)
+	if !strings.HasPrefix(receipt, "330603101201-") || !strings.HasSuffix(receipt, "-0001") {
+		t.Fatalf("receipt number %q", receipt)
+	}
+	code, out, errOut = run(t, "submissions", "--json", "--data", data)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var list []kiosk.SubmissionSummary
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ReceiptNo != receipt || list[0].Applicant != "𠮷野" || list[0].IDMasked != "330621********0014" ||
+		list[0].Status != kiosk.StatusPending || list[0].MatterName != "失业保险金申领" {
+		t.Fatalf("got %+v", list)
+	}
+}
+
+func TestSubmit_Errors(t *testing.T) {
+	data := setUpKiosk(t)
+	example, err := os.ReadFile("../../docs/examples/submission.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "id-card-sample.jpg"), must(os.ReadFile("../../docs/examples/id-card-sample.jpg")), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a scan"), 0o644)
+	for _, tc := range []struct {
+		name    string
+		replace []string // old, new pairs applied to the example
+		want    []string
+	}{
+		{"ErrIDCheck", []string{"330621198001010014", "330621198001010015"}, []string{"applicant.id_number: 身份证号校验位不对"}},
+		{"ErrIDFeb30", []string{"330621198001010014", "330603199002300015"}, []string{"不是真实的日期"}},
+		{"ErrID17", []string{"330621198001010014", "33062119800101001"}, []string{"现在是17位"}},
+		{"ErrPhone", []string{"13800138000", "0575-8412345"}, []string{"applicant.phone:"}},
+		{"ErrName", []string{`"name": "𠮷野"`, `"name": "  "`}, []string{"applicant.name: 请填写申请人姓名"}},
+		{"ErrMatter", []string{"3306213360-01", "3306219999-01"}, []string{"matter: 事项编码“3306219999-01”不在当前事项目录中"}},
+		{"ErrChoice", []string{"劳动合同期满终止", "不想干了"}, []string{"fields.leave_reason: 离职原因"}},
+		{"ErrDate", []string{"2026-10-31", "2026-02-30"}, []string{"fields.leave_date:", "不是真实的日期"}},
+		{"ErrNotImage", []string{"id-card-sample.jpg", "notes.txt"}, []string{"materials.居民身份证:", "不是图片或PDF文件"}},
+		{"ErrVanished", []string{"id-card-sample.jpg", "deleted.jpg"}, []string{"materials.居民身份证:", "找不到了"}},
+		{"ErrRequiredMaterial", []string{`"received": true`, `"received": false`}, []string{"materials.居民身份证:"}},
+		{"ErrNoConsent", []string{`"consent": true`, `"consent": false`}, []string{"consent:"}},
+		{"ErrUnknownAgent", []string{`"agent": "王芳"`, `"agent": "冒名者"`}, []string{`agent "冒名者" does not exist`}},
+		{"ErrMalformed", []string{`"consent": true`, `"consent": "yes"`}, []string{"not a submission in the documented format"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := string(example)
+			for i := 0; i < len(tc.replace); i += 2 {
+				if !strings.Contains(doc, tc.replace[i]) {
+					t.Fatalf("example lacks %q", tc.replace[i])
+				}
+				doc = strings.Replace(doc, tc.replace[i], tc.replace[i+1], 1)
+			}
+			file := filepath.Join(dir, "s.json")
+			os.WriteFile(file, []byte(doc), 0o644)
+			code, out, errOut := run(t, "submit", "--json", file, "--data", data)
+			if code == 0 || out != "" {
+				t.Fatalf("exit %d, printed %q; want a failure", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("message %q lacks %q", errOut, w)
+				}
+			}
+		})
+	}
+	if _, out, _ := run(t, "submissions", "--json", "--data", data); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("something was saved: %s", out)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
