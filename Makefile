@@ -64,8 +64,11 @@ clean:
 # a real window under Xvfb).
 screenshots: build deps-test
 	rm -rf /tmp/kiosk-shots && mkdir -p docs/screenshots
-	./bin/kiosk shot home --data /tmp/kiosk-shots --out docs/screenshots/home.png
-	./bin/kiosk shot category:养老保险 --data /tmp/kiosk-shots --out docs/screenshots/category.png
-	./bin/kiosk shot item:$(SHOT_ITEM) --data /tmp/kiosk-shots --out docs/screenshots/item.png
-	./bin/kiosk shot search:sbk --data /tmp/kiosk-shots --out docs/screenshots/search.png
+	./bin/kiosk setup --point 330603101201 --point-name 王化村便民服务中心 --data /tmp/kiosk-shots
+	./bin/kiosk agent add 王芳 --pin 2468 --admin --data /tmp/kiosk-shots
+	./bin/kiosk submit --json docs/examples/submission.json --data /tmp/kiosk-shots
+	for s in lock home category:养老保险 item:$(SHOT_ITEM) search:sbk intake:3306213360-01 \
+	         intake:3306213360-01:2 intake:3306213360-01:3 intake:3306213360-01:4 submissions; do \
+	  ./bin/kiosk shot "$$s" --data /tmp/kiosk-shots --out "docs/screenshots/$$(echo $$s | cut -d: -f1,3 | tr ':' '-').png" || exit 1; \
+	done
 	xvfb-run -a -s "-screen 0 1280x800x24" bash -c './bin/kiosk --data /tmp/kiosk-shots --fullscreen & p=$$!; sleep 6; import -window root docs/screenshots/xvfb-window.png; kill $$p'

@@ -181,11 +181,15 @@ func (c *Catalog) Check(d *Draft, today time.Time, lim Limits) (*MainItem, *SubI
 		add("applicant.name", "%v", err)
 	}
 	d.Applicant.IDNumber = NormalizeIDNumber(d.Applicant.IDNumber)
-	if err := CheckIDNumber(d.Applicant.IDNumber, today); err != nil {
+	if d.Applicant.IDNumber == "" {
+		add("applicant.id_number", "请填写申请人的身份证号")
+	} else if err := CheckIDNumber(d.Applicant.IDNumber, today); err != nil {
 		add("applicant.id_number", "%v", err)
 	}
 	d.Applicant.Phone = NormalizePhone(d.Applicant.Phone)
-	if err := CheckPhone(d.Applicant.Phone); err != nil {
+	if d.Applicant.Phone == "" {
+		add("applicant.phone", "请填写申请人的手机号")
+	} else if err := CheckPhone(d.Applicant.Phone); err != nil {
 		add("applicant.phone", "%v", err)
 	}
 

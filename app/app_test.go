@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -12,45 +14,85 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/store"
 )
 
-// fixedCatalog serves one catalog from memory; the UI only reads it.
-type fixedCatalog struct{ c *kiosk.Catalog }
+// clock is the fixed time of the UI tests: 2026-11-28 10:00 in China.
+var clock = time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
 
-func (f fixedCatalog) Active(context.Context) (*kiosk.Catalog, kiosk.CatalogInfo, error) {
-	return f.c, kiosk.CatalogInfo{Version: f.c.Version, Origin: kiosk.OriginFile}, nil
+// testKiosk is a real kiosk store in a temporary folder: the small test
+// catalog, a service point and one admin agent, 王芳 with PIN 2468.
+type testKiosk struct {
+	db  *store.DB
+	svc Services
 }
 
-func (f fixedCatalog) Install(context.Context, []byte, string) (*kiosk.Catalog, error) {
-	return nil, kiosk.Errorf(kiosk.EInvalid, "read-only in tests")
-}
-
-func smallServices(t *testing.T) Services {
+func newTestKiosk(t *testing.T, setUp bool) *testKiosk {
 	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "kiosk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Now = func() time.Time { return clock }
 	data, err := os.ReadFile("../testdata/catalog-small.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := kiosk.ParseCatalog(data)
-	if err != nil {
+	if _, err := store.NewCatalogService(db).Install(ctx, data, kiosk.OriginFile); err != nil {
 		t.Fatal(err)
 	}
-	return Services{Catalog: fixedCatalog{c}}
+	k := &testKiosk{db: db, svc: Services{
+		Catalog: store.NewCatalogService(db), Settings: store.NewSettingsService(db), Agents: store.NewAgentService(db),
+		Submissions: store.NewSubmissionService(db), Audit: store.NewAuditService(db),
+	}}
+	if setUp {
+		if err := k.svc.Settings.SetPoint(ctx, kiosk.PointInfo{Code: "330603101201", Name: "王化村便民服务中心"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.svc.Agents.CreateAgent(ctx, "王芳", "2468", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return k
 }
 
-// newTestUI opens the kiosk in a software window of the kiosk's usual size.
-func newTestUI(t *testing.T, size fyne.Size) (*UI, fyne.Window) {
+// openUI opens the kiosk in a software window; it starts at the lock screen.
+func openUI(t *testing.T, k *testKiosk, size fyne.Size, opts Options) (*UI, fyne.Window) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(Theme())
 	w := test.NewTempWindow(t, nil)
 	w.Resize(size)
-	u, err := New(w, smallServices(t), Options{})
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return clock }
+	}
+	u, err := New(w, k.svc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Resize(size)
 	return u, w
+}
+
+// newTestUI is a set-up kiosk with 王芳 signed in.
+func newTestUI(t *testing.T, size fyne.Size) (*UI, fyne.Window) {
+	t.Helper()
+	u, w := openUI(t, newTestKiosk(t, true), size, Options{})
+	signIn(t, u, w)
+	return u, w
+}
+
+// signIn types 王芳's PIN on the lock screen's keypad.
+func signIn(t *testing.T, u *UI, w fyne.Window) {
+	t.Helper()
+	for _, k := range []string{"2", "4", "6", "8", "确定"} {
+		test.Tap(findButton(t, w, k))
+	}
+	if u.agent == nil || u.agent.Name != "王芳" {
+		t.Fatalf("not signed in; screen shows:\n%s", screenText(w))
+	}
 }
 
 var kioskSize = fyne.NewSize(1280, 800)
@@ -99,7 +141,7 @@ func screenText(w fyne.Window) string {
 
 func TestHome(t *testing.T) {
 	_, w := newTestUI(t, kioskSize)
-	for _, want := range []string{"社会保障卡", "养老保险", "2 个事项", "事项目录 test.1 · 2 个主项 · 3 个子项 · 无网络也可使用"} {
+	for _, want := range []string{"社会保障卡", "养老保险", "2 个事项", "事项目录 test.1 · 2 个主项 · 3 个子项 · 无网络也可使用", "王化村便民服务中心 · 代办员 王芳"} {
 		if !strings.Contains(screenText(w), want) {
 			t.Errorf("home screen lacks %q", want)
 		}
@@ -243,13 +285,7 @@ func TestOpen_Errors(t *testing.T) {
 }
 
 func TestNotice(t *testing.T) {
-	a := test.NewTempApp(t)
-	a.Settings().SetTheme(Theme())
-	w := test.NewTempWindow(t, nil)
-	w.Resize(kioskSize)
-	if _, err := New(w, smallServices(t), Options{Notice: "本机数据文件损坏，已原样移到 X 保存"}); err != nil {
-		t.Fatal(err)
-	}
+	_, w := openUI(t, newTestKiosk(t, true), kioskSize, Options{Notice: "本机数据文件损坏，已原样移到 X 保存"})
 	overlay := w.Canvas().Overlays().Top()
 	if overlay == nil || !shows(overlay, "本机数据文件损坏，已原样移到 X 保存") {
 		t.Fatal("the start-up notice is not shown")

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -188,10 +189,22 @@ func (s *detailScreen) content() fyne.CanvasObject {
 	right.Add(heading("办理结果"))
 	right.Add(wrapped(sub.Result))
 	src := wrapped("信息来源：" + sub.Source)
-	src.Importance = widget.LowImportance
+	src.Importance = widget.MediumImportance
 	right.Add(src)
 
-	body := container.NewVBox(title, sub1, facts, container.NewGridWithColumns(2, left, right))
+	var action fyne.CanvasObject
+	if slices.Contains(sub.Channels, kiosk.ChannelAgent) {
+		start := widget.NewButtonWithIcon("开始办理", theme.DocumentCreateIcon(), func() { s.ui.Go(s.ui.newIntake(s.main, s.sub)) })
+		start.Importance = widget.HighImportance
+		action = container.NewStack(tallBy(72), start)
+	} else {
+		note := widget.NewLabel("本事项不能在村代办，请告知申请人到区行政服务中心窗口或网上办理")
+		note.Importance = widget.WarningImportance
+		note.Wrapping = fyne.TextWrapWord
+		action = note
+	}
+	head := container.NewBorder(nil, nil, nil, container.NewCenter(action), container.NewVBox(title, sub1))
+	body := container.NewVBox(head, facts, container.NewGridWithColumns(2, left, right))
 	return container.NewVScroll(container.NewPadded(body))
 }
 

@@ -26,6 +26,9 @@ var (
 	colGreen      = color.NRGBA{0x1b, 0x6e, 0x3a, 0xff}
 	colOrange     = color.NRGBA{0xa8, 0x4b, 0x00, 0xff}
 	colBorder     = color.NRGBA{0xc9, 0xd1, 0xdc, 0xff}
+	colDanger     = color.NRGBA{0xb3, 0x1d, 0x1d, 0xff}
+	colButton     = color.NRGBA{0xdc, 0xe4, 0xee, 0xff} // plain buttons must read as buttons on the grey background
+	colHover      = color.NRGBA{0x0b, 0x4f, 0x9c, 0x22}
 )
 
 // kioskTheme is Fyne's default light theme with the bundled CJK font and
@@ -61,6 +64,12 @@ func (t *kioskTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 		return colGreen
 	case theme.ColorNameWarning:
 		return colOrange
+	case theme.ColorNameError:
+		return colDanger
+	case theme.ColorNameButton:
+		return colButton
+	case theme.ColorNameHover:
+		return colHover
 	case theme.ColorNameInputBorder, theme.ColorNameSeparator:
 		return colBorder
 	case theme.ColorNameSelection:

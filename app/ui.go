@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -19,15 +20,31 @@ import (
 	"github.com/keqiao/villagekiosk/search"
 )
 
+// chinaTime is how dates are shown: the district's day.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 // Services are what the UI needs from the rest of the kiosk.
 type Services struct {
-	Catalog kiosk.CatalogService
+	Catalog     kiosk.CatalogService
+	Settings    kiosk.SettingsService
+	Agents      kiosk.AgentService
+	Submissions kiosk.SubmissionService
+	Audit       kiosk.AuditService
 }
 
 // Options are start-up notices and settings.
 type Options struct {
 	// Notice is shown once at start, e.g. that a damaged database was moved aside.
 	Notice string
+	// IdleTimeout locks the kiosk after this long without a touch; 0 means
+	// the default of 3 minutes.
+	IdleTimeout time.Duration
+	// ScanFolder is where the scanner or document camera saves its files.
+	ScanFolder string
+	// Limits on attachments; zero means kiosk.DefaultLimits.
+	Limits kiosk.Limits
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // screen is one page of the kiosk.
@@ -35,6 +52,9 @@ type screen interface {
 	title() string
 	content() fyne.CanvasObject
 }
+
+// backer is a screen that handles 返回 itself (the intake steps).
+type backer interface{ goBack() bool }
 
 // UI is the kiosk window's content and navigation.
 type UI struct {
@@ -46,28 +66,52 @@ type UI struct {
 	catInfo kiosk.CatalogInfo
 	index   *search.Index
 
+	agent        *kiosk.Agent // nil while locked
+	lockView     *lockScreen  // the sign-in or set-up screen while locked
+	setupView    *setupScreen
+	lastActivity time.Time
+
 	stack       []screen // navigation history; the last is shown
 	beforeQuery []screen // the history to return to when the search is cleared
 
+	main   fyne.CanvasObject // header, body and footer, shown when signed in
 	search *widget.Entry
 	back   *widget.Button
+	audit  *widget.Button
 	crumb  *widget.Label
 	body   *fyne.Container
+	who    *canvas.Text
 	footer *canvas.Text
 }
 
-// New builds the UI in win and shows the home screen.
+// New builds the UI in win. It shows first-start set-up when the kiosk has
+// no service point or agent yet, and the lock screen otherwise.
 func New(win fyne.Window, svc Services, opts Options) (*UI, error) {
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 3 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	u := &UI{win: win, svc: svc, opts: opts}
 	if err := u.reloadCatalog(); err != nil {
 		return nil, err
 	}
 	u.build()
-	u.Go(u.homeScreen())
+	u.Lock()
 	if opts.Notice != "" {
 		u.showNotice(opts.Notice)
 	}
 	return u, nil
+}
+
+func (u *UI) now() time.Time { return u.opts.Now() }
+
+func (u *UI) limits() kiosk.Limits {
+	if u.opts.Limits.MaxFileBytes == 0 {
+		return kiosk.DefaultLimits
+	}
+	return u.opts.Limits
 }
 
 func (u *UI) reloadCatalog() error {
@@ -88,27 +132,98 @@ func (u *UI) build() {
 	home := widget.NewButtonWithIcon("首页", theme.HomeIcon(), u.onHome)
 	home.Importance = widget.HighImportance
 	clear := widget.NewButtonWithIcon("", theme.ContentClearIcon(), func() { u.search.SetText("") })
+	records := widget.NewButtonWithIcon("办件查询", theme.ListIcon(), u.openSubmissions)
+	u.audit = widget.NewButtonWithIcon("操作记录", theme.HistoryIcon(), func() { u.touch(); u.Go(&auditScreen{ui: u}) })
+	lock := widget.NewButtonWithIcon("锁屏", theme.LogoutIcon(), u.onLock)
 
-	brand := text("村级便民服务", 26, colPrimary, true)
 	header := container.NewBorder(nil, nil,
-		container.NewHBox(container.NewCenter(brand), tall(u.back), tall(home)),
-		tall(clear),
+		container.NewHBox(tall(u.back), tall(home)),
+		container.NewHBox(tall(clear), tall(records), tall(u.audit), tall(lock)),
 		tall(u.search))
 
 	u.crumb = widget.NewLabel("")
-	u.crumb.Importance = widget.MediumImportance
 	u.crumb.Truncation = fyne.TextTruncateEllipsis
 
+	u.who = text("", 17, colText, true)
 	mains, subs := u.cat.Stats()
 	u.footer = text(fmt.Sprintf("事项目录 %s · %d 个主项 · %d 个子项 · 无网络也可使用", u.catInfo.Version, mains, subs), 17, colMuted, false)
 
 	u.body = container.NewStack()
 	top := container.NewVBox(container.NewPadded(header), widget.NewSeparator(), u.crumb)
-	u.win.SetContent(container.NewBorder(top, container.NewPadded(u.footer), nil, nil, u.body))
+	bottom := container.NewPadded(container.NewHBox(u.who, layout.NewSpacer(), u.footer))
+	u.main = container.NewBorder(opaque(top), opaque(bottom), nil, nil, u.body)
+}
+
+// needsSetup says whether the first start has not been completed.
+func (u *UI) needsSetup() bool {
+	ctx := context.Background()
+	if _, err := u.svc.Settings.Point(ctx); err != nil {
+		return true
+	}
+	agents, err := u.svc.Agents.Agents(ctx)
+	return err != nil || len(agents) == 0
+}
+
+// Lock drops everything on screen and in memory about the current work and
+// shows the sign-in screen.
+func (u *UI) Lock() {
+	if u.agent != nil {
+		u.svc.Audit.Record(context.Background(), u.agent.Name, kiosk.ActionSignOut, u.agent.Name, "")
+	}
+	u.agent = nil
+	u.stack, u.beforeQuery = nil, nil
+	u.body.Objects = nil
+	u.search.OnChanged = nil
+	u.search.SetText("")
+	u.search.OnChanged = u.onSearch
+	for _, o := range u.win.Canvas().Overlays().List() {
+		u.win.Canvas().Overlays().Remove(o)
+	}
+	u.lockView, u.setupView = nil, nil
+	if u.needsSetup() {
+		u.setupView = u.newSetupScreen()
+		u.win.SetContent(u.setupView.root)
+		return
+	}
+	u.lockView = u.newLockScreen()
+	u.win.SetContent(u.lockView.root)
+}
+
+func (u *UI) onLock() { u.Lock() }
+
+func (u *UI) signedIn(a *kiosk.Agent) {
+	u.agent = a
+	u.touch()
+	point := ""
+	if p, err := u.svc.Settings.Point(context.Background()); err == nil {
+		point = p.Name + " · "
+	}
+	u.who.Text = point + "代办员 " + a.Name
+	u.who.Refresh()
+	if a.Admin {
+		u.audit.Show()
+	} else {
+		u.audit.Hide()
+	}
+	u.stack = []screen{u.homeScreen()}
+	u.win.SetContent(u.main)
+	u.render()
+}
+
+// touch records activity, pushing the idle lock back.
+func (u *UI) touch() { u.lastActivity = u.now() }
+
+// CheckIdle locks the kiosk if nobody has touched it for the idle timeout.
+// cmd/kiosk calls it every few seconds through fyne.Do.
+func (u *UI) CheckIdle() {
+	if u.agent != nil && u.now().Sub(u.lastActivity) >= u.opts.IdleTimeout {
+		u.Lock()
+	}
 }
 
 // Go shows s, adding it to the history.
 func (u *UI) Go(s screen) {
+	u.touch()
 	u.stack = append(u.stack, s)
 	u.render()
 }
@@ -129,19 +244,30 @@ func (u *UI) render() {
 }
 
 func (u *UI) onBack() {
-	if len(u.stack) > 1 {
-		u.stack = u.stack[:len(u.stack)-1]
-		if _, ok := u.stack[len(u.stack)-1].(*searchScreen); !ok && u.search.Text != "" {
-			u.beforeQuery = nil
-			u.search.OnChanged = nil
-			u.search.SetText("")
-			u.search.OnChanged = u.onSearch
-		}
-		u.render()
+	u.touch()
+	if b, ok := u.stack[len(u.stack)-1].(backer); ok && b.goBack() {
+		return
 	}
+	u.popScreen()
+}
+
+// popScreen leaves the current screen.
+func (u *UI) popScreen() {
+	if len(u.stack) <= 1 {
+		return
+	}
+	u.stack = u.stack[:len(u.stack)-1]
+	if _, ok := u.stack[len(u.stack)-1].(*searchScreen); !ok && u.search.Text != "" {
+		u.beforeQuery = nil
+		u.search.OnChanged = nil
+		u.search.SetText("")
+		u.search.OnChanged = u.onSearch
+	}
+	u.render()
 }
 
 func (u *UI) onHome() {
+	u.touch()
 	u.search.OnChanged = nil
 	u.search.SetText("")
 	u.search.OnChanged = u.onSearch
@@ -153,6 +279,7 @@ func (u *UI) onHome() {
 // onSearch updates the results as the agent types; clearing the box returns
 // to where the agent was.
 func (u *UI) onSearch(q string) {
+	u.touch()
 	if strings.TrimSpace(q) == "" {
 		if u.beforeQuery != nil {
 			u.stack = u.beforeQuery

@@ -78,7 +78,38 @@ func badge(s string, col color.Color) fyne.CanvasObject {
 
 // tall gives an object at least the touch height.
 func tall(o fyne.CanvasObject) fyne.CanvasObject {
-	spacer := canvas.NewRectangle(color.Transparent)
-	spacer.SetMinSize(fyne.NewSize(0, minTouch))
-	return container.NewStack(spacer, o)
+	return container.NewStack(tallBy(minTouch), o)
+}
+
+// tallBy is an invisible spacer of at least h pixels of height.
+func tallBy(h float32) fyne.CanvasObject {
+	r := canvas.NewRectangle(color.Transparent)
+	r.SetMinSize(fyne.NewSize(0, h))
+	return r
+}
+
+// relayout lays out a tree of containers again from the leaves up, after
+// objects inside it were shown or hidden (an error line under a field).
+func relayout(o fyne.CanvasObject) {
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			relayout(child)
+		}
+		c.Refresh()
+	case *container.Scroll:
+		relayout(c.Content)
+		c.Refresh()
+	case *card:
+		relayout(c.content)
+		c.Refresh()
+	}
+}
+
+// opaque puts a background behind o. Bars next to a scrolled page get one:
+// Fyne's software renderer (tests, kiosk shot) does not clip a scroller
+// nested in another (an entry inside the page) to the outer one, and its
+// overflow would show through a transparent bar.
+func opaque(o fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewStack(canvas.NewRectangle(colBackground), o)
 }

@@ -4,9 +4,10 @@
 Extracts Noto Sans CJK SC (Regular and Bold) from Debian's fonts-noto-cjk
 collection (.ttc files crash Fyne, so a single OTF is needed) and subsets it to
 what a service point shows: ASCII, Latin-1, general and CJK punctuation,
-full-width forms and every Chinese character GBK can encode (about 21,000; this
-covers the names people actually write, including most 生僻字 in the BMP).
-Characters beyond it, such as 𠮷, fall back to fonts installed on the system.
+full-width forms, every Chinese character GBK can encode (about 21,000; this
+covers the names people actually write, including most 生僻字 in the BMP), and
+every character beyond the BMP that the font has (CJK Extension B and later,
+such as 𠮷 in names). Anything else falls back to fonts installed on the system.
 
 Run: apt-get install fonts-noto-cjk python3-fonttools && /usr/bin/python3 mkfont.py
 """
@@ -39,6 +40,11 @@ def codepoints():
     return sorted(cps)
 
 
+def supplementary(font):
+    """Code points beyond the BMP that the font draws (生僻字 in names)."""
+    return {cp for cp in font.getBestCmap() if cp >= 0x20000}
+
+
 def extract(weight):
     ttc = TTCollection(os.path.join(SRC, f"NotoSansCJK-{weight}.ttc"))
     for font in ttc.fonts:
@@ -57,12 +63,13 @@ def main():
     cps = codepoints()
     for weight in ("Regular", "Bold"):
         font = extract(weight)
+        wanted = sorted(set(cps) | supplementary(font))
         sub = subset.Subsetter(opts)
-        sub.populate(unicodes=cps)
+        sub.populate(unicodes=wanted)
         sub.subset(font)
         out = os.path.join(HERE, f"NotoSansSC-{weight}-subset.otf")
         font.save(out)
-        print(f"{out}: {os.path.getsize(out)} bytes, {len(cps)} code points")
+        print(f"{out}: {os.path.getsize(out)} bytes, {len(wanted)} code points")
 
 
 if __name__ == "__main__":

@@ -217,7 +217,9 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 
 func (s *services) Close() error { return s.db.Close() }
 
-func (s *services) ui() app.Services { return app.Services{Catalog: s.catalog} }
+func (s *services) ui() app.Services {
+	return app.Services{Catalog: s.catalog, Settings: s.settings, Agents: s.agents, Submissions: s.submissions, Audit: s.audit}
+}
 
 func runCatalog(ctx context.Context, args []string, stdout io.Writer) error {
 	f := newFlags("catalog")
@@ -326,6 +328,8 @@ func parseSize(s string) (float32, float32, error) {
 func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 	f := newFlags("kiosk")
 	fullscreen := f.Bool("fullscreen", false, "fill the screen (kiosk mode)")
+	idle := f.Duration("idle", 3*time.Minute, "lock the screen after this long without a touch")
+	scanDir := f.String("scan-dir", os.Getenv("KIOSK_SCAN_DIR"), "folder where the scanner or document camera saves files")
 	if pos, err := f.parse(args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -353,14 +357,20 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 	w := a.NewWindow("村级便民服务")
 	w.Resize(fyne.NewSize(1280, 800))
 	w.SetFullScreen(*fullscreen)
-	opts := app.Options{}
+	opts := app.Options{IdleTimeout: *idle, ScanFolder: *scanDir}
 	if s.db.Recovered != "" {
 		opts.Notice = fmt.Sprintf("本机数据文件损坏，已原样移到 %s 保存，系统已新建数据文件继续使用。请联系技术人员恢复数据，不要删除该文件。", s.db.Recovered)
 		fmt.Fprintf(stderr, "kiosk: the database was damaged and moved to %s; a new one was started\n", s.db.Recovered)
 	}
-	if _, err := app.New(w, s.ui(), opts); err != nil {
+	u, err := app.New(w, s.ui(), opts)
+	if err != nil {
 		return err
 	}
+	go func() {
+		for range time.Tick(5 * time.Second) {
+			fyne.Do(u.CheckIdle)
+		}
+	}()
 	w.ShowAndRun()
 	return nil
 }

@@ -103,7 +103,7 @@ func TestCatalogInstall(t *testing.T) {
 }
 
 func TestShot(t *testing.T) {
-	data := t.TempDir()
+	data := setUpKiosk(t)
 	out := filepath.Join(t.TempDir(), "home.png")
 	if code, _, errOut := run(t, "shot", "home", "--out", out, "--size", "1920x1080", "--data", data); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -112,8 +112,18 @@ func TestShot(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 1920 || b.Dy() != 1080 {
 		t.Fatalf("got %v, want 1920x1080", b)
 	}
+	if code, _, errOut := run(t, "submit", "--json", "../../docs/examples/submission.json", "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, screen := range []string{"lock", "setup", "intake:3306213360-01", "intake:3306213360-01:2", "intake:3306213360-01:4",
+		"submissions", "submission:330603101201-" + time.Now().In(chinaTime).Format("20060102") + "-0001"} {
+		if code, _, errOut := run(t, "shot", screen, "--out", out, "--data", data); code != 0 {
+			t.Errorf("shot %s: %s", screen, errOut)
+		}
+	}
 	for _, bad := range [][]string{
 		{"shot", "item:nosuch", "--out", out},
+		{"shot", "intake:3306213360-01:9", "--out", out},
 		{"shot", "home"},
 		{"shot", "home", "--out", out, "--size", "big"},
 		{"frobnicate"},
@@ -167,9 +177,9 @@ func TestRealWindow(t *testing.T) {
 			t.Fatalf("build: %v\n%s", err, out)
 		}
 	}
-	data := t.TempDir()
+	data := setUpKiosk(t)
 	want := filepath.Join(t.TempDir(), "want.png")
-	if code, _, errOut := run(t, "shot", "home", "--out", want, "--data", data); code != 0 {
+	if code, _, errOut := run(t, "shot", "lock", "--out", want, "--data", data); code != 0 {
 		t.Fatal(errOut)
 	}
 	got := filepath.Join(t.TempDir(), "got.png")
@@ -187,8 +197,8 @@ sleep 1; import -window root "$2"; kill $pid; wait $pid 2>/dev/null; true`
 	t.Logf("largest difference of one 24 px cell between the real window and the software rendering: %.1f/255", diff)
 	if diff > 16 {
 		os.MkdirAll("testdata/failed", 0o755)
-		copyFile(got, "testdata/failed/xvfb-home.png")
-		t.Fatalf("the real window differs from the expected rendering by %.2f/255 (kept as testdata/failed/xvfb-home.png)", diff)
+		copyFile(got, "testdata/failed/xvfb-lock.png")
+		t.Fatalf("the real window differs from the expected rendering by %.2f/255 (kept as testdata/failed/xvfb-lock.png)", diff)
 	}
 }
 

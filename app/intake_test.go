@@ -1,0 +1,289 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+func currentIntake(t *testing.T, u *UI) *intakeScreen {
+	t.Helper()
+	in, ok := u.stack[len(u.stack)-1].(*intakeScreen)
+	if !ok {
+		t.Fatalf("not on an intake screen but %T", u.stack[len(u.stack)-1])
+	}
+	return in
+}
+
+// TestFirstStart sets up a new kiosk on the screen: service point and the
+// first agent, with the mistakes a technician makes on the way.
+func TestFirstStart(t *testing.T) {
+	k := newTestKiosk(t, false)
+	u, w := openUI(t, k, kioskSize, Options{})
+	s := u.setupView
+	if s == nil {
+		t.Fatal("a new kiosk does not show set-up")
+	}
+	assertScreen(t, "setup.png", w)
+	test.Type(s.code, "33")
+	test.Type(s.name, "王化村便民服务中心")
+	test.Type(s.agent, "王芳")
+	test.Type(s.p1, "2468")
+	test.Type(s.p2, "2469")
+	test.Tap(findButton(t, w, "完成设置"))
+	if !s.errPIN.Visible() || !strings.Contains(s.errPIN.Text, "两次输入的密码不一样") {
+		t.Fatalf("PIN mismatch: %q", s.errPIN.Text)
+	}
+	s.p2.SetText("2468")
+	test.Tap(findButton(t, w, "完成设置"))
+	if !strings.Contains(s.errCode.Text, "服务点编码应为4到20位") {
+		t.Fatalf("short code: %q", s.errCode.Text)
+	}
+	s.code.SetText("330603101201")
+	test.Tap(findButton(t, w, "完成设置"))
+	if u.agent == nil || !u.agent.Admin {
+		t.Fatalf("not signed in as an admin after set-up; screen:\n%s", screenText(w))
+	}
+}
+
+func TestLockScreen(t *testing.T) {
+	k := newTestKiosk(t, true)
+	k.svc.Agents.CreateAgent(context.Background(), "李娟", "1357", false)
+	u, w := openUI(t, k, kioskSize, Options{})
+	assertScreen(t, "lock.png", w)
+	test.Tap(findCard(t, w, "李娟"))
+	for _, key := range []string{"1", "1", "1", "1", "确定"} {
+		test.Tap(findButton(t, w, key))
+	}
+	if u.agent != nil || !strings.Contains(u.lockView.errl.Text, "密码不对，还可以再试4次") {
+		t.Fatalf("wrong PIN: agent %v, message %q", u.agent, u.lockView.errl.Text)
+	}
+	assertScreen(t, "lock-wrong-pin.png", w)
+	for _, key := range []string{"1", "3", "5", "7", "确定"} {
+		test.Tap(findButton(t, w, key))
+	}
+	if u.agent == nil || u.agent.Name != "李娟" || u.agent.Admin {
+		t.Fatalf("got %+v", u.agent)
+	}
+	if u.audit.Visible() {
+		t.Fatal("the audit log button is shown to a non-admin agent")
+	}
+}
+
+// TestIntakeFlow takes a matter with a choice field and a 容缺 material from
+// the catalog to the saved receipt on the screen, as an agent would, and
+// checks the saved submission holds what was entered.
+func TestIntakeFlow(t *testing.T) {
+	k := newTestKiosk(t, true)
+	scans := t.TempDir()
+	u, w := openUI(t, k, kioskSize, Options{ScanFolder: scans})
+	signIn(t, u, w)
+
+	test.Tap(findCard(t, w, "社会保障卡"))
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	test.Tap(findButton(t, w, "开始办理"))
+	in := currentIntake(t, u)
+	assertScreen(t, "intake-1-applicant.png", w)
+
+	// Nothing filled in: every required field says what is missing.
+	test.Tap(findButton(t, w, "下一步"))
+	if in.step != stepApplicant {
+		t.Fatal("moved on with empty required fields")
+	}
+	for path, want := range map[string]string{
+		"applicant.name":      "请填写申请人姓名",
+		"applicant.id_number": "请填写申请人的身份证号",
+		"applicant.phone":     "请填写申请人的手机号",
+		"fields.bank":         "请填写“发卡银行”",
+	} {
+		if l := in.errs[path]; !l.Visible() || !strings.Contains(l.Text, want) {
+			t.Errorf("%s: shows %q, want %q", path, l.Text, want)
+		}
+	}
+	assertScreen(t, "intake-1-errors.png", w)
+
+	test.Type(in.name, "𠮷野")
+	test.Type(in.idNumber, "11010519491231002x") // lower-case x, as typed
+	test.Type(in.phone, "138 0013 8000")
+	in.setters["bank"]("中国农业银行")
+	if in.errs["applicant.name"].Visible() {
+		t.Error("the name error stays after typing a name")
+	}
+	// A wrong check character is caught before leaving the step.
+	in.idNumber.SetText("110105194912310021")
+	test.Tap(findButton(t, w, "下一步"))
+	if !strings.Contains(in.errs["applicant.id_number"].Text, "校验位不对") {
+		t.Fatalf("check character: %q", in.errs["applicant.id_number"].Text)
+	}
+	in.idNumber.SetText("11010519491231002x")
+	test.Tap(findButton(t, w, "下一步"))
+	if in.step != stepMaterials {
+		_, _, errs := u.cat.Check(in.draft(), clock, kiosk.DefaultLimits)
+		t.Fatalf("still on step %d; errors: %v", in.step, errs)
+	}
+
+	// Materials: a document that is not a scan is refused; the ID card scan
+	// is taken from the scanner folder; the photo is left owed (容缺).
+	idCard, photo := in.materials[0], in.materials[1]
+	notes := filepath.Join(scans, "备注.txt")
+	os.WriteFile(notes, []byte("not a scan"), 0o644)
+	in.addFile(idCard, notes)
+	if !strings.Contains(idCard.errl.Text, "不是图片或PDF文件") || len(idCard.files) != 0 {
+		t.Fatalf("a text file was taken: %q", idCard.errl.Text)
+	}
+	scan := writeJPEG(t, scans, "扫描0001.jpg")
+	in.addFile(idCard, scan)
+	if len(idCard.files) != 1 || !idCard.received.Checked || idCard.errl.Visible() {
+		t.Fatalf("scan not attached: %+v", idCard.files)
+	}
+	if !photo.owedNote.Visible() || !strings.Contains(photo.owedNote.Text, "容缺") {
+		t.Fatal("the unticked 容缺 material does not say it will be owed")
+	}
+	assertScreen(t, "intake-2-materials.png", w)
+	test.Tap(findButton(t, w, "下一步"))
+
+	// Consent is required.
+	if in.step != stepConsent {
+		t.Fatalf("on step %d", in.step)
+	}
+	test.Tap(findButton(t, w, "下一步"))
+	if !strings.Contains(in.errs["consent"].Text, "确认申请人同意") {
+		t.Fatal("moved on without consent")
+	}
+	test.Tap(in.consent)
+	assertScreen(t, "intake-3-consent.png", w)
+	test.Tap(findButton(t, w, "下一步"))
+
+	if in.step != stepReview {
+		_, _, errs := u.cat.Check(in.draft(), clock, kiosk.DefaultLimits)
+		t.Fatalf("on step %d, consent %v, errors %v", in.step, in.consent.Checked, errs)
+	}
+	review := screenText(w)
+	for _, want := range []string{"𠮷野", "11010519491231002X", "13800138000", "中国农业银行", "容缺，需补交", "✓ 已收到，附件1个"} {
+		if !strings.Contains(review, want) {
+			t.Errorf("review lacks %q", want)
+		}
+	}
+	assertScreen(t, "intake-4-review.png", w)
+
+	test.Tap(in.submit)
+	test.Tap(in.submit) // a second tap: no second submission
+	if in.step != stepSaved {
+		t.Fatalf("not saved; screen:\n%s", screenText(w))
+	}
+	assertScreen(t, "intake-5-saved.png", w)
+
+	list, err := k.svc.Submissions.List(context.Background(), kiosk.SubmissionFilter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("got %d submissions (%v), want 1", len(list), err)
+	}
+	sub, _ := k.svc.Submissions.Get(context.Background(), list[0].ID)
+	if sub.ReceiptNo != "330603101201-20261128-0001" || sub.Applicant != (kiosk.Applicant{Name: "𠮷野", IDNumber: "11010519491231002X", Phone: "13800138000"}) ||
+		sub.Agent != "王芳" || sub.Status != kiosk.StatusPending || sub.Matter != "3306210001-01" {
+		t.Fatalf("saved %+v", sub)
+	}
+	if len(sub.Fields) != 1 || sub.Fields[0] != (kiosk.FieldValue{ID: "bank", Label: "发卡银行", Value: "中国农业银行"}) {
+		t.Fatalf("fields %+v", sub.Fields)
+	}
+	if m := sub.Materials; !m[0].Received || len(m[0].Attachments) != 1 || m[0].Attachments[0].Name != "扫描0001.jpg" || !m[1].Owed {
+		t.Fatalf("materials %+v", m)
+	}
+	if !strings.Contains(screenText(w), "需补交：近期免冠一寸照片") {
+		t.Fatal("the saved screen does not say what is owed")
+	}
+
+	// 办件查询 lists it; opening it is audited.
+	test.Tap(findButton(t, w, "办件查询"))
+	assertScreen(t, "submissions.png", w)
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	if !strings.Contains(screenText(w), "110105********002X") || strings.Contains(screenText(w), "11010519491231002X") {
+		t.Fatal("the detail does not mask the ID number")
+	}
+	assertScreen(t, "submission.png", w)
+	entries, _ := k.svc.Audit.List(context.Background(), 10)
+	if entries[0].Action != kiosk.ActionView || entries[0].Subject != sub.ReceiptNo {
+		t.Fatalf("viewing was not audited: %+v", entries[0])
+	}
+
+	// Walking away: after the idle time the kiosk locks and nothing personal
+	// stays on screen.
+	now := clock.Add(2 * time.Minute)
+	u.opts.Now = func() time.Time { return now }
+	u.CheckIdle()
+	if u.agent == nil {
+		t.Fatal("locked before the idle time")
+	}
+	now = now.Add(3 * time.Minute)
+	u.CheckIdle()
+	if u.agent != nil || u.lockView == nil {
+		t.Fatal("not locked after the idle time")
+	}
+	for _, personal := range []string{"𠮷野", "002X", "社会保障卡首次申领"} {
+		if strings.Contains(screenText(w), personal) {
+			t.Errorf("%q is still on screen after locking", personal)
+		}
+	}
+}
+
+// TestSubmissionsScreen covers the list's search and filters on the screen.
+func TestSubmissionsScreen(t *testing.T) {
+	k := newTestKiosk(t, true)
+	ctx := context.Background()
+	agent, _ := k.svc.Agents.SignIn(ctx, "王芳", "2468")
+	for _, name := range []string{"张三", "李四"} {
+		d := &kiosk.Draft{Matter: "3306210001-02", Applicant: kiosk.Applicant{Name: name, IDNumber: "11010519491231002X", Phone: "13800138000"},
+			Fields: map[string]string{"reason": "遗失"}, Materials: []kiosk.MaterialInput{{Name: "居民身份证", Received: true}}, Consent: true}
+		if _, err := k.svc.Submissions.Save(ctx, d, agent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, w := openUI(t, k, kioskSize, Options{})
+	signIn(t, u, w)
+	u.openSubmissions()
+	s := u.stack[len(u.stack)-1].(*submissionsScreen)
+	if !strings.Contains(s.count.Text, "共 2 件") {
+		t.Fatalf("got %q", s.count.Text)
+	}
+	test.Type(s.query, "李")
+	if !strings.Contains(s.count.Text, "共 1 件") || !strings.Contains(screenText(w), "李四") || strings.Contains(screenText(w), "张三") {
+		t.Fatalf("search 李: %s", s.count.Text)
+	}
+	s.query.SetText("")
+	s.status.SetSelected("已办结")
+	if s.count.Text != "没有符合条件的办件" {
+		t.Fatalf("filter done: %q", s.count.Text)
+	}
+	s.status.SetSelected("待上传")
+	s.period.SetSelected("今天")
+	if !strings.Contains(s.count.Text, "共 2 件") {
+		t.Fatalf("pending today: %q", s.count.Text)
+	}
+}
+
+func writeJPEG(t *testing.T, dir, name string) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
+	for y := 0; y < 200; y++ {
+		for x := 0; x < 320; x++ {
+			img.Set(x, y, color.RGBA{uint8(200 - y/2), uint8(210 - x/4), 230, 255})
+		}
+	}
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, img, nil)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

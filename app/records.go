@@ -1,0 +1,217 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+var statusChoices = []struct{ label, status string }{
+	{"全部状态", ""},
+	{"待上传", kiosk.StatusPending},
+	{"区里已收到", kiosk.StatusReceived},
+	{"已受理", kiosk.StatusAccepted},
+	{"办理中", kiosk.StatusInProgress},
+	{"已办结", kiosk.StatusDone},
+	{"退回补正", kiosk.StatusReturned},
+	{"不予受理", kiosk.StatusRefused},
+}
+
+var periodChoices = []struct {
+	label string
+	days  int
+}{{"全部时间", 0}, {"今天", 1}, {"近7天", 7}, {"近30天", 30}}
+
+// submissionsScreen is 办件查询: every submission, filtered and searched.
+type submissionsScreen struct {
+	ui     *UI
+	query  *widget.Entry
+	status *widget.Select
+	period *widget.Select
+	count  *widget.Label
+	list   *fyne.Container
+	root   fyne.CanvasObject
+}
+
+// openSubmissions starts from home, whatever was open: the list is a place
+// of its own, not a step of the screen before it.
+func (u *UI) openSubmissions() {
+	u.onHome()
+	u.Go(u.newSubmissionsScreen())
+}
+
+func (u *UI) newSubmissionsScreen() *submissionsScreen {
+	s := &submissionsScreen{ui: u, query: widget.NewEntry(), count: widget.NewLabel(""), list: container.NewVBox()}
+	s.query.SetPlaceHolder("姓名、回执编号，或身份证号后4位")
+	s.query.OnChanged = func(string) { s.reload() }
+	var labels []string
+	for _, c := range statusChoices {
+		labels = append(labels, c.label)
+	}
+	s.status = widget.NewSelect(labels, func(string) { s.reload() })
+	var periods []string
+	for _, p := range periodChoices {
+		periods = append(periods, p.label)
+	}
+	s.period = widget.NewSelect(periods, func(string) { s.reload() })
+	s.status.SetSelectedIndex(0)
+	s.period.SetSelectedIndex(0)
+	filters := container.NewBorder(nil, nil, nil, container.NewHBox(tall(s.status), tall(s.period)), tall(s.query))
+	s.root = container.NewBorder(container.NewPadded(container.NewVBox(filters, s.count)), nil, nil, nil,
+		container.NewVScroll(container.NewPadded(s.list)))
+	s.reload()
+	return s
+}
+
+func (s *submissionsScreen) title() string { return "办件查询" }
+
+func (s *submissionsScreen) content() fyne.CanvasObject { return s.root }
+
+func (s *submissionsScreen) reload() {
+	s.ui.touch()
+	f := kiosk.SubmissionFilter{Query: s.query.Text, Limit: 200}
+	if i := s.status.SelectedIndex(); i > 0 {
+		f.Status = statusChoices[i].status
+	}
+	if i := s.period.SelectedIndex(); i > 0 {
+		day := s.ui.now().In(chinaTime)
+		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, chinaTime)
+		f.From = start.AddDate(0, 0, 1-periodChoices[i].days)
+	}
+	list, err := s.ui.svc.Submissions.List(context.Background(), f)
+	s.list.Objects = nil
+	switch {
+	case err != nil:
+		s.count.SetText("读取办件失败：" + kiosk.ErrorMessage(err))
+	case len(list) == 0:
+		s.count.SetText("没有符合条件的办件")
+	default:
+		s.count.SetText(fmt.Sprintf("共 %d 件（最新的在前）", len(list)))
+	}
+	for _, r := range list {
+		r := r
+		left := container.NewVBox(
+			text(r.MatterName, 22, colText, true),
+			text(fmt.Sprintf("%s　%s　%s", r.Applicant, r.IDMasked, r.CreatedAt.In(chinaTime).Format("2006-01-02 15:04")), 19, colMuted, false),
+			text("回执编号 "+r.ReceiptNo, 17, colMuted, false),
+		)
+		row := container.NewBorder(nil, nil, nil, container.NewCenter(statusBadge(r.Status)), left)
+		s.list.Add(newCard(row, colCard, 0, func() { s.ui.openSubmission(r.ID) }))
+	}
+	s.list.Refresh()
+}
+
+func statusBadge(status string) fyne.CanvasObject {
+	col := colPrimary
+	switch status {
+	case kiosk.StatusPending:
+		col = colOrange
+	case kiosk.StatusDone:
+		col = colGreen
+	case kiosk.StatusReturned, kiosk.StatusRefused:
+		col = colDanger
+	}
+	return badge(kiosk.StatusLabel(status), col)
+}
+
+// submissionScreen shows one saved submission. Opening it is audited.
+type submissionScreen struct {
+	ui  *UI
+	sub *kiosk.Submission
+}
+
+func (u *UI) openSubmission(id string) {
+	u.touch()
+	sub, err := u.svc.Submissions.Get(context.Background(), id)
+	if err != nil {
+		u.showNotice("无法打开这个办件：" + kiosk.ErrorMessage(err))
+		return
+	}
+	u.svc.Audit.Record(context.Background(), u.agent.Name, kiosk.ActionView, sub.ReceiptNo, "")
+	u.Go(&submissionScreen{ui: u, sub: sub})
+}
+
+func (s *submissionScreen) title() string { return s.sub.ReceiptNo }
+
+func (s *submissionScreen) content() fyne.CanvasObject {
+	sub := s.sub
+	grid := container.New(layout.NewFormLayout())
+	add := func(k, v string) {
+		l := widget.NewLabel(k)
+		l.Importance = widget.MediumImportance
+		grid.Add(l)
+		grid.Add(wrapped(v))
+	}
+	add("回执编号", sub.ReceiptNo)
+	add("事项", fmt.Sprintf("%s（%s）", sub.MatterName, sub.Matter))
+	add("申请人", sub.Applicant.Name)
+	add("身份证号", kiosk.MaskIDNumber(sub.Applicant.IDNumber))
+	add("手机号", maskPhone(sub.Applicant.Phone))
+	for _, f := range sub.Fields {
+		add(f.Label, f.Value)
+	}
+	add("受理时间", sub.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"))
+	add("代办员", sub.Agent)
+	mats := container.NewVBox(heading("材料"))
+	for _, m := range sub.Materials {
+		state := "已收到"
+		if m.Owed {
+			state = "容缺，需补交"
+		} else if !m.Received {
+			state = "未提供"
+		}
+		if n := len(m.Attachments); n > 0 {
+			state += fmt.Sprintf("，附件%d个", n)
+		}
+		mats.Add(wrapped(fmt.Sprintf("• %s：%s", m.Name, state)))
+	}
+	head := container.NewHBox(heading(sub.MatterName), container.NewCenter(statusBadge(sub.Status)))
+	return container.NewVScroll(container.NewPadded(container.NewVBox(head, container.NewGridWithColumns(2, grid, mats))))
+}
+
+func maskPhone(p string) string {
+	if len(p) != 11 {
+		return strings.Repeat("*", len(p))
+	}
+	return p[:3] + "****" + p[7:]
+}
+
+// auditScreen shows the audit log to an admin agent.
+type auditScreen struct{ ui *UI }
+
+func (s *auditScreen) title() string { return "操作记录" }
+
+var actionLabels = map[string]string{
+	kiosk.ActionSignIn:       "登录",
+	kiosk.ActionSignInFailed: "登录失败",
+	kiosk.ActionSignOut:      "锁屏",
+	kiosk.ActionCreate:       "新建办件",
+	kiosk.ActionView:         "查看办件",
+	kiosk.ActionPrint:        "打印回执",
+	kiosk.ActionAgentAdded:   "添加代办员",
+}
+
+func (s *auditScreen) content() fyne.CanvasObject {
+	entries, err := s.ui.svc.Audit.List(context.Background(), 300)
+	list := container.NewVBox(heading("操作记录（最新的在前，只能查看，不能修改）"))
+	if err != nil {
+		list.Add(wrapped("读取失败：" + kiosk.ErrorMessage(err)))
+	}
+	for _, e := range entries {
+		action := actionLabels[e.Action]
+		if action == "" {
+			action = e.Action
+		}
+		line := fmt.Sprintf("%s　%s　%s　%s", e.At.In(chinaTime).Format("2006-01-02 15:04:05"), e.Agent, action, e.Subject)
+		list.Add(text(line, 19, colText, false))
+	}
+	return container.NewVScroll(container.NewPadded(list))
+}
