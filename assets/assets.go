@@ -3,7 +3,10 @@
 // of the project, so anything may depend on it.
 package assets
 
-import _ "embed"
+import (
+	"embed"
+	"io/fs"
+)
 
 // DefaultCatalog is the standard catalog the kiosk starts with until the
 // district publishes its own (format: docs/catalog.md).
@@ -19,3 +22,20 @@ var FontRegular []byte
 
 //go:embed fonts/NotoSansSC-Bold-subset.otf
 var FontBold []byte
+
+// holidays holds the official holiday arrangement per year (docs/receipts.md),
+// replaceable by what the district publishes each November.
+//
+//go:embed holidays/*.json
+var holidays embed.FS
+
+// HolidayYears returns the shipped calendar documents, one per year.
+func HolidayYears() [][]byte {
+	names, _ := fs.Glob(holidays, "holidays/*.json")
+	var out [][]byte
+	for _, n := range names {
+		data, _ := holidays.ReadFile(n)
+		out = append(out, data)
+	}
+	return out
+}
