@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"context"
+	"image"
 	"time"
 )
 
@@ -66,6 +67,9 @@ type SettingsService interface {
 	// Point returns the service point; ENotFound before set-up.
 	Point(ctx context.Context) (PointInfo, error)
 	SetPoint(ctx context.Context, p PointInfo) error
+	// Get returns a setting, "" when unset.
+	Get(ctx context.Context, key string) (string, error)
+	Set(ctx context.Context, key, value string) error
 }
 
 // SubmissionFilter narrows the submissions list.
@@ -134,4 +138,21 @@ type AuditService interface {
 	Record(ctx context.Context, agent, action, subject, detail string) error
 	// List returns the newest entries first.
 	List(ctx context.Context, limit int) ([]AuditEntry, error)
+}
+
+// SettingsKeys the kiosk keeps beside the service point.
+const (
+	SettingPrinter     = "printer"      // JSON of the printer configuration
+	SettingDistrictURL = "district_url" // base URL of the district platform
+	SettingSignature   = "receipt_signature_line"
+)
+
+// ReceiptService prints and shows the acknowledgement of a saved submission.
+type ReceiptService interface {
+	// Print prints the receipt on the configured printer; reprint marks it
+	// as a copy (补打). Audited. EUnavailable when the printer fails: the
+	// submission stays saved and can be printed later.
+	Print(ctx context.Context, id string, reprint bool, agent *Agent) error
+	// Preview renders the receipt for the screen.
+	Preview(ctx context.Context, id string) (image.Image, error)
 }

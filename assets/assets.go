@@ -23,6 +23,12 @@ var FontRegular []byte
 //go:embed fonts/NotoSansSC-Bold-subset.otf
 var FontBold []byte
 
+// FontRegularTTF is the regular weight with TrueType outlines, made by
+// fonts/mkttf.py, for PDF receipts (the PDF library embeds TrueType only).
+//
+//go:embed fonts/NotoSansSC-Regular-subset.ttf
+var FontRegularTTF []byte
+
 // holidays holds the official holiday arrangement per year (docs/receipts.md),
 // replaceable by what the district publishes each November.
 //

@@ -112,7 +112,9 @@ type KnownKey struct {
 }
 
 // Add trusts a public key.
-func (k Keyring) Add(pub ed25519.PublicKey, name string) { k[KeyID(pub)] = KnownKey{Public: pub, Name: name} }
+func (k Keyring) Add(pub ed25519.PublicKey, name string) {
+	k[KeyID(pub)] = KnownKey{Public: pub, Name: name}
+}
 
 // Verify parses a scanned text (a status-page URL or a bare token) and checks
 // its signature. The error says why a token is refused: not a token,

@@ -58,6 +58,18 @@ func (s *SettingsService) SetPoint(ctx context.Context, p kiosk.PointInfo) error
 	return tx.Commit()
 }
 
+// Get returns a setting, "" when unset.
+func (s *SettingsService) Get(ctx context.Context, key string) (string, error) { return s.get(ctx, key) }
+
+// Set stores a setting.
+func (s *SettingsService) Set(ctx context.Context, key, value string) error {
+	_, err := s.db.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return diskError("save settings", err)
+	}
+	return nil
+}
+
 func (s *SettingsService) get(ctx context.Context, key string) (string, error) {
 	var v string
 	err := s.db.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)

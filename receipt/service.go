@@ -1,0 +1,102 @@
+package receipt
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"image"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// Service implements kiosk.ReceiptService over the kiosk's other services.
+type Service struct {
+	Submissions kiosk.SubmissionService
+	Catalog     kiosk.CatalogService
+	Settings    kiosk.SettingsService
+	Audit       kiosk.AuditService
+	Calendar    *kiosk.Calendar
+	Key         ed25519.PrivateKey
+	Now         func() time.Time
+	// FileDir is where receipts are saved as PNG while no printer is set up.
+	FileDir string
+}
+
+var _ kiosk.ReceiptService = (*Service)(nil)
+
+// Build gathers the receipt of a saved submission.
+func (s *Service) Build(ctx context.Context, id string, reprint bool) (*Receipt, error) {
+	sub, err := s.Submissions.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	point, err := s.Settings.Point(ctx)
+	if err != nil {
+		return nil, err
+	}
+	item := &kiosk.SubItem{Name: sub.MatterName}
+	if cat, _, err := s.Catalog.Active(ctx); err == nil {
+		if _, found, ok := cat.Sub(sub.Matter); ok {
+			item = found
+		}
+	}
+	district, _ := s.Settings.Get(ctx, kiosk.SettingDistrictURL)
+	sig, _ := s.Settings.Get(ctx, kiosk.SettingSignature)
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return Build(sub, item, point, s.Calendar, s.Key, Options{DistrictURL: district, Signature: sig == "true", Copy: reprint, Now: now()})
+}
+
+// PrinterConfig reads the configured printer; the default before set-up is
+// a PNG file in FileDir, so a receipt is never just lost.
+func (s *Service) PrinterConfig(ctx context.Context) (Config, error) {
+	raw, err := s.Settings.Get(ctx, kiosk.SettingPrinter)
+	if err != nil {
+		return Config{}, err
+	}
+	if raw == "" {
+		return Config{Kind: KindFile, Target: s.FileDir, Paper: "png"}, nil
+	}
+	var c Config
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Config{}, fmt.Errorf("printer settings are damaged: %w", err)
+	}
+	return c, nil
+}
+
+// Print prints a receipt and records it in the audit log.
+func (s *Service) Print(ctx context.Context, id string, reprint bool, agent *kiosk.Agent) error {
+	r, err := s.Build(ctx, id, reprint)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.PrinterConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if err := Print(ctx, cfg, r); err != nil {
+		return err
+	}
+	detail := "print"
+	if reprint {
+		detail = "reprint"
+	}
+	who := ""
+	if agent != nil {
+		who = agent.Name
+	}
+	return s.Audit.Record(ctx, who, kiosk.ActionPrint, r.ReceiptNo, detail+" "+cfg.Kind)
+}
+
+// Preview renders the receipt for the screen (58 mm layout at double size).
+func (s *Service) Preview(ctx context.Context, id string) (image.Image, error) {
+	r, err := s.Build(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return Render(r, Width58mm*2)
+}
