@@ -190,4 +190,3 @@ func withTimeout(ctx context.Context, work func() error, abort func()) error {
 func offline(msg string, err error) error {
 	return kiosk.Errorf(kiosk.EUnavailable, "%s（%v）。办件已经保存，可以稍后在“办件查询”里补打回执。", msg, err)
 }
-

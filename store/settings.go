@@ -59,7 +59,9 @@ func (s *SettingsService) SetPoint(ctx context.Context, p kiosk.PointInfo) error
 }
 
 // Get returns a setting, "" when unset.
-func (s *SettingsService) Get(ctx context.Context, key string) (string, error) { return s.get(ctx, key) }
+func (s *SettingsService) Get(ctx context.Context, key string) (string, error) {
+	return s.get(ctx, key)
+}
 
 // Set stores a setting.
 func (s *SettingsService) Set(ctx context.Context, key, value string) error {
