@@ -9,13 +9,15 @@ export PATH := $(GOBIN):$(PATH)
 # Fyne's cgo build (GLFW, OpenGL, X11).
 BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
               libxinerama-dev libxi-dev libxxf86vm-dev
-# Tests also start the real window in Xvfb and screenshot it with ImageMagick.
-TEST_PKGS  := xvfb xauth imagemagick
+# Tests also start the real window in Xvfb and screenshot it with ImageMagick,
+# decode receipt QR codes with zbarimg, read PDFs with poppler, and print
+# through a real CUPS queue that writes PDFs (cups-pdf).
+TEST_PKGS  := xvfb xauth imagemagick zbar-tools poppler-utils cups printer-driver-cups-pdf
 
 STATICCHECK_VERSION := v0.8.2
 SHOT_ITEM ?= 3306213329-01
 
-.PHONY: run test build deps-build deps-test tools fmt-check clean screenshots
+.PHONY: run test build deps-build deps-test tools fmt-check clean screenshots cups
 
 run: deps-build build
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -28,7 +30,7 @@ build:
 	$(GO) build -o bin/kiosk ./cmd/kiosk
 	$(GO) build -o bin/districtd ./cmd/districtd
 
-test: deps-build deps-test tools fmt-check build
+test: deps-build deps-test tools fmt-check build cups
 	$(GO) vet ./...
 	staticcheck ./...
 	KIOSK_BIN=$(CURDIR)/bin/kiosk $(GO) test -race -timeout 15m ./...
@@ -53,6 +55,15 @@ deps-build:
 
 deps-test:
 	$(call apt_install,$(TEST_PKGS))
+
+# A running CUPS with the cups-pdf queue the receipt tests print to.
+CUPS_QUEUE := KioskPDF
+cups: deps-test
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	lpstat -r >/dev/null 2>&1 || { $$SUDO /usr/sbin/cupsd && sleep 1; }; \
+	lpstat -p $(CUPS_QUEUE) >/dev/null 2>&1 || \
+	  $$SUDO lpadmin -p $(CUPS_QUEUE) -v cups-pdf:/ -P /usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd -E 2>/dev/null; \
+	lpstat -p $(CUPS_QUEUE) >/dev/null || { echo "make test: could not create the CUPS queue $(CUPS_QUEUE)"; exit 1; }
 
 tools:
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
