@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/assets"
+	"github.com/keqiao/villagekiosk/receipt"
 	"github.com/keqiao/villagekiosk/store"
 )
 
@@ -23,8 +26,9 @@ var clock = time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
 // testKiosk is a real kiosk store in a temporary folder: the small test
 // catalog, a service point and one admin agent, 王芳 with PIN 2468.
 type testKiosk struct {
-	db  *store.DB
-	svc Services
+	db       *store.DB
+	svc      Services
+	receipts string // where receipts are printed to (files)
 }
 
 func newTestKiosk(t *testing.T, setUp bool) *testKiosk {
@@ -43,10 +47,18 @@ func newTestKiosk(t *testing.T, setUp bool) *testKiosk {
 	if _, err := store.NewCatalogService(db).Install(ctx, data, kiosk.OriginFile); err != nil {
 		t.Fatal(err)
 	}
-	k := &testKiosk{db: db, svc: Services{
+	k := &testKiosk{db: db, receipts: t.TempDir(), svc: Services{
 		Catalog: store.NewCatalogService(db), Settings: store.NewSettingsService(db), Agents: store.NewAgentService(db),
 		Submissions: store.NewSubmissionService(db), Audit: store.NewAuditService(db),
 	}}
+	cal, err := kiosk.ParseHolidayYears(assets.HolidayYears()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No printer is set up: receipts go to PNG files, as on a new kiosk.
+	k.svc.Receipts = &receipt.Service{Submissions: k.svc.Submissions, Catalog: k.svc.Catalog, Settings: k.svc.Settings,
+		Audit: k.svc.Audit, Calendar: cal, Key: ed25519.NewKeyFromSeed(make([]byte, 32)), FileDir: k.receipts,
+		Now: func() time.Time { return clock }}
 	if setUp {
 		if err := k.svc.Settings.SetPoint(ctx, kiosk.PointInfo{Code: "330603101201", Name: "王化村便民服务中心"}); err != nil {
 			t.Fatal(err)

@@ -66,8 +66,9 @@ type intakeScreen struct {
 	consent               *widget.Check
 
 	pages  [stepSaved + 1]fyne.CanvasObject
-	saved  *kiosk.Submission
-	submit *widget.Button
+	saved   *kiosk.Submission
+	printed bool
+	submit  *widget.Button
 	body   *fyne.Container
 	bar    *fyne.Container
 	nav    *fyne.Container
@@ -474,6 +475,7 @@ func (in *intakeScreen) onSubmit() {
 		return
 	}
 	in.saved = sub
+	in.printed = in.ui.printReceipt(sub, false) // the villager leaves with it
 	in.show(stepSaved)
 }
 
@@ -527,7 +529,17 @@ func (in *intakeScreen) show(step int) {
 		home := widget.NewButtonWithIcon("返回首页", theme.HomeIcon(), in.ui.onHome)
 		home.Importance = widget.HighImportance
 		list := widget.NewButtonWithIcon("办件查询", theme.ListIcon(), in.ui.openSubmissions)
-		in.nav.Objects = []fyne.CanvasObject{tall(list), layout.NewSpacer(), tall(home)}
+		label := "再打一张"
+		if !in.printed {
+			label = "打印回执"
+		}
+		again := widget.NewButtonWithIcon(label, theme.DocumentPrintIcon(), func() {
+			if in.ui.printReceipt(in.saved, in.printed) {
+				in.printed = true
+				in.show(stepSaved)
+			}
+		})
+		in.nav.Objects = []fyne.CanvasObject{tall(list), tall(again), layout.NewSpacer(), tall(home)}
 	}
 	in.nav.Refresh()
 	in.body.Objects = []fyne.CanvasObject{page}
@@ -587,6 +599,11 @@ func (in *intakeScreen) savedPage() fyne.CanvasObject {
 	)
 	if owed := s.Owed(); len(owed) > 0 {
 		lines.Add(container.NewCenter(text("需补交："+strings.Join(owed, "、"), 22, colOrange, true)))
+	}
+	if in.printed {
+		lines.Add(container.NewCenter(text("回执已打印，请交给申请人。", 22, colGreen, true)))
+	} else {
+		lines.Add(container.NewCenter(text("回执没有打印出来，请检查打印机后点“打印回执”。", 22, colDanger, true)))
 	}
 	return container.NewCenter(lines)
 }

@@ -199,8 +199,11 @@ func TestIntakeFlow(t *testing.T) {
 	if m := sub.Materials; !m[0].Received || len(m[0].Attachments) != 1 || m[0].Attachments[0].Name != "扫描0001.jpg" || !m[1].Owed {
 		t.Fatalf("materials %+v", m)
 	}
-	if !strings.Contains(screenText(w), "需补交：近期免冠一寸照片") {
-		t.Fatal("the saved screen does not say what is owed")
+	if !strings.Contains(screenText(w), "需补交：近期免冠一寸照片") || !strings.Contains(screenText(w), "回执已打印") {
+		t.Fatal("the saved screen does not say what is owed and that the receipt printed")
+	}
+	if _, err := os.Stat(filepath.Join(k.receipts, "回执-"+sub.ReceiptNo+".png")); err != nil {
+		t.Fatalf("the receipt was not printed on saving: %v", err)
 	}
 
 	// 办件查询 lists it; opening it is audited.
@@ -212,8 +215,18 @@ func TestIntakeFlow(t *testing.T) {
 	}
 	assertScreen(t, "submission.png", w)
 	entries, _ := k.svc.Audit.List(context.Background(), 10)
-	if entries[0].Action != kiosk.ActionView || entries[0].Subject != sub.ReceiptNo {
-		t.Fatalf("viewing was not audited: %+v", entries[0])
+	if entries[0].Action != kiosk.ActionView || entries[0].Subject != sub.ReceiptNo || entries[1].Action != kiosk.ActionPrint {
+		t.Fatalf("viewing and printing were not audited: %+v", entries[:2])
+	}
+
+	// The receipt preview, and a reprint marked as a copy.
+	test.Tap(findButton(t, w, "查看和补打回执"))
+	assertScreen(t, "receipt.png", w)
+	test.Tap(findButton(t, w, "补打回执"))
+	copies, _ := filepath.Glob(filepath.Join(k.receipts, "回执-"+sub.ReceiptNo+"-补打-*.png"))
+	entries, _ = k.svc.Audit.List(context.Background(), 1)
+	if len(copies) != 1 || entries[0].Action != kiosk.ActionPrint || !strings.Contains(entries[0].Detail, "reprint") {
+		t.Fatalf("reprint: files %v, audit %+v", copies, entries[0])
 	}
 
 	// Walking away: after the idle time the kiosk locks and nothing personal

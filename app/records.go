@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	kiosk "github.com/keqiao/villagekiosk"
@@ -173,7 +176,8 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 		}
 		mats.Add(wrapped(fmt.Sprintf("• %s：%s", m.Name, state)))
 	}
-	head := container.NewHBox(heading(sub.MatterName), container.NewCenter(statusBadge(sub.Status)))
+	show := widget.NewButtonWithIcon("查看和补打回执", theme.DocumentPrintIcon(), func() { s.ui.Go(&receiptScreen{ui: s.ui, sub: sub}) })
+	head := container.NewBorder(nil, nil, container.NewHBox(heading(sub.MatterName), container.NewCenter(statusBadge(sub.Status))), tall(show))
 	return container.NewVScroll(container.NewPadded(container.NewVBox(head, container.NewGridWithColumns(2, grid, mats))))
 }
 
@@ -214,4 +218,45 @@ func (s *auditScreen) content() fyne.CanvasObject {
 		list.Add(text(line, 19, colText, false))
 	}
 	return container.NewVScroll(container.NewPadded(list))
+}
+
+// receiptScreen previews a submission's receipt as it will print, with a
+// button to print it again (marked 补打 and audited).
+type receiptScreen struct {
+	ui  *UI
+	sub *kiosk.Submission
+}
+
+func (s *receiptScreen) title() string { return "回执 " + s.sub.ReceiptNo }
+
+func (s *receiptScreen) content() fyne.CanvasObject {
+	img, err := s.ui.svc.Receipts.Preview(context.Background(), s.sub.ID)
+	if err != nil {
+		return container.NewPadded(wrapped("无法生成回执：" + kiosk.ErrorMessage(err)))
+	}
+	pic := canvas.NewImageFromImage(img)
+	pic.FillMode = canvas.ImageFillContain
+	pic.ScaleMode = canvas.ImageScaleSmooth
+	// Rendered at twice the 58 mm printer's dots; shown at its paper size.
+	pic.SetMinSize(fyne.NewSize(float32(img.Bounds().Dx())/2, float32(img.Bounds().Dy())/2))
+	paper := canvas.NewRectangle(color.White)
+	paper.StrokeColor = colBorder
+	paper.StrokeWidth = 1
+	reprint := widget.NewButtonWithIcon("补打回执", theme.DocumentPrintIcon(), func() { s.ui.printReceipt(s.sub, true) })
+	reprint.Importance = widget.HighImportance
+	note := wrapped("补打的回执会注明“补打”，并记入操作记录。")
+	side := container.NewVBox(tall(reprint), note)
+	return container.NewBorder(nil, nil, nil, container.NewPadded(container.NewGridWrap(fyne.NewSize(300, 200), side)),
+		container.NewVScroll(container.NewCenter(container.NewStack(paper, pic))))
+}
+
+// printReceipt prints and tells the agent how it went; a failed print never
+// touches the saved submission.
+func (u *UI) printReceipt(sub *kiosk.Submission, reprint bool) bool {
+	u.touch()
+	if err := u.svc.Receipts.Print(context.Background(), sub.ID, reprint, u.agent); err != nil {
+		u.showNotice("回执没有打印出来：" + kiosk.ErrorMessage(err))
+		return false
+	}
+	return true
 }

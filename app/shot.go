@@ -13,7 +13,7 @@ import (
 )
 
 // Screens lists what Shot can render, for help texts.
-const Screens = "lock, setup, home, category:NAME, search:QUERY, item:CODE, intake:CODE[:STEP] (STEP 1-4), submissions, submission:RECEIPT-NO"
+const Screens = "lock, setup, home, category:NAME, search:QUERY, item:CODE, intake:CODE[:STEP] (STEP 1-4), submissions, submission:RECEIPT-NO, receipt:RECEIPT-NO"
 
 // Shot renders one screen to an image with Fyne's software test driver, so
 // screenshots need no display. Screens behind the lock are shown as the
@@ -86,7 +86,7 @@ func (u *UI) Open(name string) error {
 	case "submissions":
 		u.onHome()
 		u.openSubmissions()
-	case "submission":
+	case "submission", "receipt":
 		u.onHome()
 		u.openSubmissions()
 		sub, err := u.svc.Submissions.Get(context.Background(), arg)
@@ -94,6 +94,9 @@ func (u *UI) Open(name string) error {
 			return err
 		}
 		u.Go(&submissionScreen{ui: u, sub: sub})
+		if kind == "receipt" {
+			u.Go(&receiptScreen{ui: u, sub: sub})
+		}
 	default:
 		return fmt.Errorf("unknown screen %q (screens: %s)", name, Screens)
 	}

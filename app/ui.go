@@ -30,6 +30,7 @@ type Services struct {
 	Agents      kiosk.AgentService
 	Submissions kiosk.SubmissionService
 	Audit       kiosk.AuditService
+	Receipts    kiosk.ReceiptService
 }
 
 // Options are start-up notices and settings.

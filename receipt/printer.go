@@ -83,6 +83,9 @@ func Print(ctx context.Context, c Config, r *Receipt) error {
 	case KindCUPS:
 		return printCUPS(ctx, c, r)
 	default:
+		if err := os.MkdirAll(c.Target, 0o700); err != nil {
+			return kiosk.Errorf(kiosk.EUnavailable, "无法创建回执文件夹 %s：%v", c.Target, err)
+		}
 		_, err := SaveFile(r, filepath.Join(c.Target, fileName(r, c.Paper)))
 		return err
 	}

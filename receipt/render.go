@@ -76,6 +76,7 @@ func Render(r *Receipt, width int) (*image.Gray, error) {
 	var items []placed
 	y := margin
 	qrSize := 0
+	var qrBits [][]bool
 	for _, l := range r.Lines() {
 		switch l.Style {
 		case RuleLine:
@@ -88,6 +89,7 @@ func Render(r *Receipt, width int) (*image.Gray, error) {
 				return nil, fmt.Errorf("make QR code: %w", err)
 			}
 			bits := q.Bitmap()
+			qrBits = bits
 			module := (width - 2*margin) * 85 / 100 / len(bits)
 			if module < 3 {
 				return nil, fmt.Errorf("QR code of %d modules does not fit %d px paper", len(bits), width)
@@ -120,8 +122,7 @@ func Render(r *Receipt, width int) (*image.Gray, error) {
 				}
 			}
 		case QR:
-			q, _ := qrcode.New(r.QRText, qrcode.Medium)
-			bits := q.Bitmap()
+			bits := qrBits
 			module := qrSize / len(bits)
 			x0 := (width - qrSize) / 2
 			for by, row := range bits {

@@ -100,3 +100,24 @@ func (s *Service) Preview(ctx context.Context, id string) (image.Image, error) {
 	}
 	return Render(r, Width58mm*2)
 }
+
+// PrintTest prints a sample receipt on the configured printer, so a
+// technician can check the printer without a real matter.
+func (s *Service) PrintTest(ctx context.Context) error {
+	cfg, err := s.PrinterConfig(ctx)
+	if err != nil {
+		return err
+	}
+	point, _ := s.Settings.Point(ctx)
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	r := &Receipt{
+		ReceiptNo: "打印测试页", MatterName: "打印测试（不是回执）", MainName: "打印测试（不是回执）", Matter: "TEST",
+		Applicant: "测试", IDMasked: "——", Point: point, Agent: "——", At: now.In(chinaTime),
+		Limit: kiosk.TimeLimit{OnTheSpot: true}, Received: []string{"中文、数字0123456789、生僻字𠮷"},
+		QRText: "打印测试 " + now.Format(time.RFC3339),
+	}
+	return Print(ctx, cfg, r)
+}

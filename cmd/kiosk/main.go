@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/app"
 	"github.com/keqiao/villagekiosk/assets"
+	"github.com/keqiao/villagekiosk/receipt"
 	_ "github.com/keqiao/villagekiosk/internal/zhlocale" // before Fyne reads the locale
 	"github.com/keqiao/villagekiosk/store"
 )
@@ -38,6 +40,12 @@ const usage = `usage: kiosk [--data DIR] [--fullscreen]         open the kiosk w
        kiosk submit --json FILE                    save a submission (docs/intake.md); prints the receipt number
        kiosk submissions [--json] [--status S] [--q TEXT]
                                                    list submissions
+       kiosk receipt RECEIPT-NO [--out FILE.png|FILE.pdf] [--print] [--copy]
+                                                   render or print a submission's receipt
+       kiosk verify TEXT                           check a scanned receipt QR code offline
+       kiosk printer set --kind K --target T --paper P | printer show | printer test
+                                                   kinds: escpos-usb, escpos-tcp, cups, file
+       kiosk settings set district-url URL | settings set signature-line true|false
        kiosk shot SCREEN --out FILE.png [--size WxH]
                                                    render a screen without a display
                                                    (screens: ` + app.Screens + `)
@@ -74,6 +82,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runSetup(ctx, args, stdout)
 	case "agent":
 		err = runAgent(ctx, args, stdout)
+	case "receipt":
+		err = runReceipt(ctx, args, stdout)
+	case "verify":
+		err = runVerify(ctx, args, stdout)
+	case "printer":
+		err = runPrinter(ctx, args, stdout)
+	case "settings":
+		err = runSettings(ctx, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -167,6 +183,9 @@ func defaultDataDir() (string, error) {
 // services opens the data folder's database and makes sure a catalog is
 // installed.
 type services struct {
+	dir         string
+	key         ed25519.PrivateKey
+	receipts    *receipt.Service
 	db          *store.DB
 	catalog     *store.CatalogService
 	settings    *store.SettingsService
@@ -192,10 +211,23 @@ func openServices(ctx context.Context, f *flags) (*services, error) {
 		db.Close()
 		return nil, fmt.Errorf("install the default catalog: %w", err)
 	}
-	return &services{
-		db: db, catalog: cs, settings: store.NewSettingsService(db), agents: store.NewAgentService(db),
+	key, err := receipt.LoadOrCreateKey(dir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	cal, err := kiosk.ParseHolidayYears(assets.HolidayYears()...)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("holiday calendar: %w", err)
+	}
+	s := &services{
+		dir: dir, key: key, db: db, catalog: cs, settings: store.NewSettingsService(db), agents: store.NewAgentService(db),
 		submissions: store.NewSubmissionService(db), audit: store.NewAuditService(db),
-	}, nil
+	}
+	s.receipts = &receipt.Service{Submissions: s.submissions, Catalog: s.catalog, Settings: s.settings, Audit: s.audit,
+		Calendar: cal, Key: key, FileDir: filepath.Join(dir, "receipts")}
+	return s, nil
 }
 
 // agentByName finds an agent account for commands that act as one.
@@ -218,7 +250,7 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 func (s *services) Close() error { return s.db.Close() }
 
 func (s *services) ui() app.Services {
-	return app.Services{Catalog: s.catalog, Settings: s.settings, Agents: s.agents, Submissions: s.submissions, Audit: s.audit}
+	return app.Services{Catalog: s.catalog, Settings: s.settings, Agents: s.agents, Submissions: s.submissions, Audit: s.audit, Receipts: s.receipts}
 }
 
 func runCatalog(ctx context.Context, args []string, stdout io.Writer) error {

@@ -340,3 +340,63 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// TestReceiptCommands renders a saved submission's receipt to PNG and PDF,
+// scans the QR code from the PNG, and checks `kiosk verify` accepts it and
+// refuses it altered.
+func TestReceiptCommands(t *testing.T) {
+	data := setUpKiosk(t)
+	if code, _, errOut := run(t, "settings", "set", "district-url", "https://rs.keqiao.example", "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, out, errOut := run(t, "submit", "--json", "../../docs/examples/submission.json", "--data", data)
+	receiptNo := strings.TrimSpace(out)
+	if receiptNo == "" {
+		t.Fatal(errOut)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"r.png", "r.pdf"} {
+		if code, _, errOut := run(t, "receipt", receiptNo, "--out", filepath.Join(dir, name), "--data", data); code != 0 {
+			t.Fatalf("%s: %s", name, errOut)
+		}
+	}
+	scanned, err := exec.Command("zbarimg", "--quiet", "--raw", filepath.Join(dir, "r.png")).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	url := strings.TrimSpace(string(scanned))
+	if !strings.HasPrefix(url, "https://rs.keqiao.example/r/") {
+		t.Fatalf("QR holds %q", url)
+	}
+	code, out, errOut := run(t, "verify", url, "--data", data)
+	if code != 0 || !strings.Contains(out, "genuine receipt") || !strings.Contains(out, receiptNo) || !strings.Contains(out, "3306213360-01") {
+		t.Fatalf("verify: exit %d %q %q", code, out, errOut)
+	}
+	altered := url[:len(url)-90] + "A" + url[len(url)-89:]
+	if altered == url {
+		altered = url[:len(url)-90] + "B" + url[len(url)-89:]
+	}
+	if code, _, errOut := run(t, "verify", altered, "--data", data); code == 0 || !strings.Contains(errOut, "NOT a genuine receipt") {
+		t.Fatalf("an altered token verified: %q", errOut)
+	}
+	other := setUpKiosk(t) // another kiosk, another key
+	if code, _, errOut := run(t, "verify", url, "--data", other); code == 0 || !strings.Contains(errOut, "unknown key") {
+		t.Fatalf("a foreign kiosk's token verified: %q", errOut)
+	}
+	// Printing with no printer set up saves the receipt as a file, audited.
+	if code, _, errOut := run(t, "receipt", receiptNo, "--print", "--agent", "王芳", "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+	if files, _ := filepath.Glob(filepath.Join(data, "receipts", "*.png")); len(files) != 1 {
+		t.Fatalf("printed files: %v", files)
+	}
+	if code, _, errOut := run(t, "printer", "set", "--kind", "escpos-usb", "--target", "/dev/usb/lp9", "--paper", "58", "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := run(t, "receipt", receiptNo, "--print", "--data", data); code == 0 || !strings.Contains(errOut, "找不到打印机") {
+		t.Fatalf("missing printer: exit %d %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "shot", "receipt:"+receiptNo, "--out", filepath.Join(dir, "shot.png"), "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+}
