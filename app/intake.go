@@ -65,14 +65,14 @@ type intakeScreen struct {
 	materials             []*materialPick
 	consent               *widget.Check
 
-	pages  [stepSaved + 1]fyne.CanvasObject
+	pages   [stepSaved + 1]fyne.CanvasObject
 	saved   *kiosk.Submission
 	printed bool
 	submit  *widget.Button
-	body   *fyne.Container
-	bar    *fyne.Container
-	nav    *fyne.Container
-	root   fyne.CanvasObject
+	body    *fyne.Container
+	bar     *fyne.Container
+	nav     *fyne.Container
+	root    fyne.CanvasObject
 }
 
 // materialPick is one catalog material on the materials step.

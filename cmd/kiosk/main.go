@@ -26,8 +26,8 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/app"
 	"github.com/keqiao/villagekiosk/assets"
-	"github.com/keqiao/villagekiosk/receipt"
 	_ "github.com/keqiao/villagekiosk/internal/zhlocale" // before Fyne reads the locale
+	"github.com/keqiao/villagekiosk/receipt"
 	"github.com/keqiao/villagekiosk/store"
 )
 

@@ -150,4 +150,3 @@ func runSettings(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s set\n", pos[1])
 	return nil
 }
-
