@@ -155,4 +155,6 @@ type ReceiptService interface {
 	Print(ctx context.Context, id string, reprint bool, agent *Agent) error
 	// Preview renders the receipt for the screen.
 	Preview(ctx context.Context, id string) (image.Image, error)
+	// PrintTest prints a sample page on the configured printer.
+	PrintTest(ctx context.Context) error
 }

@@ -300,3 +300,28 @@ func writeJPEG(t *testing.T, dir, name string) string {
 	}
 	return path
 }
+
+// TestPrinterSettings chooses a printer on the settings screen; a bad choice
+// is refused next to its field, and the test page goes to the printer.
+func TestPrinterSettings(t *testing.T) {
+	u, w := newTestUI(t, kioskSize)
+	test.Tap(findButton(t, w, "设置"))
+	s := u.stack[len(u.stack)-1].(*settingsScreen)
+	s.kind.SetSelected("热敏小票打印机（网络）")
+	test.Tap(findButton(t, w, "保存"))
+	if !strings.Contains(s.errl.Text, "请填写打印机") {
+		t.Fatalf("empty target: %q", s.errl.Text)
+	}
+	folder := t.TempDir()
+	s.kind.SetSelected("保存为文件")
+	s.target.SetText(folder)
+	test.Tap(findButton(t, w, "打印测试页"))
+	if !strings.Contains(s.status.Text, "测试页已发送") {
+		t.Fatalf("test page: %q", s.status.Text)
+	}
+	if files, _ := filepath.Glob(filepath.Join(folder, "*.png")); len(files) != 1 {
+		t.Fatalf("test page files: %v", files)
+	}
+	s.target.SetText("/tmp/kiosk-receipts")
+	assertScreen(t, "settings.png", w)
+}

@@ -75,14 +75,15 @@ type UI struct {
 	stack       []screen // navigation history; the last is shown
 	beforeQuery []screen // the history to return to when the search is cleared
 
-	main   fyne.CanvasObject // header, body and footer, shown when signed in
-	search *widget.Entry
-	back   *widget.Button
-	audit  *widget.Button
-	crumb  *widget.Label
-	body   *fyne.Container
-	who    *canvas.Text
-	footer *canvas.Text
+	main     fyne.CanvasObject // header, body and footer, shown when signed in
+	search   *widget.Entry
+	back     *widget.Button
+	audit    *widget.Button
+	settings *widget.Button
+	crumb    *widget.Label
+	body     *fyne.Container
+	who      *canvas.Text
+	footer   *canvas.Text
 }
 
 // New builds the UI in win. It shows first-start set-up when the kiosk has
@@ -126,7 +127,7 @@ func (u *UI) reloadCatalog() error {
 
 func (u *UI) build() {
 	u.search = widget.NewEntry()
-	u.search.SetPlaceHolder("搜索事项：输入汉字或拼音，如 社保卡、sbk、yanglao")
+	u.search.SetPlaceHolder("搜索事项：汉字或拼音，如 社保卡、sbk")
 	u.search.OnChanged = u.onSearch
 
 	u.back = widget.NewButtonWithIcon("返回", theme.NavigateBackIcon(), u.onBack)
@@ -135,11 +136,12 @@ func (u *UI) build() {
 	clear := widget.NewButtonWithIcon("", theme.ContentClearIcon(), func() { u.search.SetText("") })
 	records := widget.NewButtonWithIcon("办件查询", theme.ListIcon(), u.openSubmissions)
 	u.audit = widget.NewButtonWithIcon("操作记录", theme.HistoryIcon(), func() { u.touch(); u.Go(&auditScreen{ui: u}) })
+	u.settings = widget.NewButtonWithIcon("设置", theme.SettingsIcon(), func() { u.onHome(); u.Go(u.newSettingsScreen()) })
 	lock := widget.NewButtonWithIcon("锁屏", theme.LogoutIcon(), u.onLock)
 
 	header := container.NewBorder(nil, nil,
 		container.NewHBox(tall(u.back), tall(home)),
-		container.NewHBox(tall(clear), tall(records), tall(u.audit), tall(lock)),
+		container.NewHBox(tall(clear), tall(records), tall(u.audit), tall(u.settings), tall(lock)),
 		tall(u.search))
 
 	u.crumb = widget.NewLabel("")
@@ -203,8 +205,10 @@ func (u *UI) signedIn(a *kiosk.Agent) {
 	u.who.Refresh()
 	if a.Admin {
 		u.audit.Show()
+		u.settings.Show()
 	} else {
 		u.audit.Hide()
+		u.settings.Hide()
 	}
 	u.stack = []screen{u.homeScreen()}
 	u.win.SetContent(u.main)
