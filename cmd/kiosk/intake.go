@@ -112,7 +112,7 @@ func fieldFailure(errs kiosk.FieldErrors, stderr io.Writer) error {
 	return fmt.Errorf("the submission was not saved: %d field(s) need fixing", len(errs))
 }
 
-func runSubmissions(ctx context.Context, args []string, stdout io.Writer) error {
+func runSubmissions(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("submissions")
 	asJSON := f.Bool("json", false, "print as JSON")
 	status := f.String("status", "", "only this status (pending_upload, received, accepted, in_progress, done, returned, refused)")
@@ -144,7 +144,7 @@ func runSubmissions(ctx context.Context, args []string, stdout io.Writer) error 
 	return nil
 }
 
-func runSetup(ctx context.Context, args []string, stdout io.Writer) error {
+func runSetup(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("setup")
 	code := f.String("point", "", "service point code (e.g. the village's 12-digit area code)")
 	name := f.String("point-name", "", "service point name")
@@ -163,15 +163,11 @@ func runSetup(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
+func runAgent(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("agent")
 	pin := f.String("pin", "", "4-8 digit PIN")
 	admin := f.Bool("admin", false, "may read the audit log and add agents")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	s, err := openServices(ctx, f)
+	s, pos, err := f.open(ctx, args)
 	if err != nil {
 		return err
 	}

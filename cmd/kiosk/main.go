@@ -66,34 +66,15 @@ func main() {
 // Main runs the kiosk with args and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, args := splitCommand(args)
-	var err error
-	switch cmd {
-	case "":
-		err = runWindow(ctx, args, stderr)
-	case "catalog":
-		err = runCatalog(ctx, args, stdout)
-	case "shot":
-		err = runShot(ctx, args, stdout)
-	case "submit":
-		err = runSubmit(ctx, args, stdout, stderr)
-	case "submissions":
-		err = runSubmissions(ctx, args, stdout)
-	case "setup":
-		err = runSetup(ctx, args, stdout)
-	case "agent":
-		err = runAgent(ctx, args, stdout)
-	case "receipt":
-		err = runReceipt(ctx, args, stdout)
-	case "verify":
-		err = runVerify(ctx, args, stdout)
-	case "printer":
-		err = runPrinter(ctx, args, stdout)
-	case "settings":
-		err = runSettings(ctx, args, stdout)
-	case "help", "-h", "--help":
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
 		return 0
-	default:
+	}
+	run, ok := commands[cmd]
+	var err error
+	if ok {
+		err = run(ctx, args, stdout, stderr)
+	} else {
 		err = fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
 	}
 	if err != nil {
@@ -104,6 +85,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// commands maps each subcommand to its function; "" opens the window.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"": runWindow, "catalog": runCatalog, "shot": runShot, "submit": runSubmit, "submissions": runSubmissions,
+	"setup": runSetup, "agent": runAgent, "receipt": runReceipt, "verify": runVerify, "printer": runPrinter,
+	"settings": runSettings,
 }
 
 // splitCommand finds the subcommand wherever it stands among the global flags
@@ -147,6 +135,17 @@ func (f *flags) parse(args []string) ([]string, error) {
 		pos = append(pos, f.Arg(0))
 		args = f.Args()[1:]
 	}
+}
+
+// open parses the arguments and opens the kiosk's services: the start of
+// every command that works on the data folder.
+func (f *flags) open(ctx context.Context, args []string) (*services, []string, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := openServices(ctx, f)
+	return s, pos, err
 }
 
 // dataDir is the chosen data folder, or the OS user data folder.
@@ -253,14 +252,10 @@ func (s *services) ui() app.Services {
 	return app.Services{Catalog: s.catalog, Settings: s.settings, Agents: s.agents, Submissions: s.submissions, Audit: s.audit, Receipts: s.receipts}
 }
 
-func runCatalog(ctx context.Context, args []string, stdout io.Writer) error {
+func runCatalog(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("catalog")
 	asJSON := f.Bool("json", false, "print the effective catalog as JSON")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	s, err := openServices(ctx, f)
+	s, pos, err := f.open(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -300,7 +295,7 @@ func runCatalog(ctx context.Context, args []string, stdout io.Writer) error {
 	return fmt.Errorf("catalog: unexpected arguments %q\n\n%s", pos, usage)
 }
 
-func runShot(ctx context.Context, args []string, stdout io.Writer) error {
+func runShot(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("shot")
 	out := f.String("out", "", "PNG file to write")
 	size := f.String("size", "1280x800", "window size WxH")
@@ -357,7 +352,7 @@ func parseSize(s string) (float32, float32, error) {
 	return float32(w), float32(h), nil
 }
 
-func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
+func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	f := newFlags("kiosk")
 	fullscreen := f.Bool("fullscreen", false, "fill the screen (kiosk mode)")
 	idle := f.Duration("idle", 3*time.Minute, "lock the screen after this long without a touch")

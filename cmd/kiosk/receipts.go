@@ -12,7 +12,7 @@ import (
 	"github.com/keqiao/villagekiosk/receipt"
 )
 
-func runReceipt(ctx context.Context, args []string, stdout io.Writer) error {
+func runReceipt(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("receipt")
 	out := f.String("out", "", "write the receipt to FILE.png or FILE.pdf")
 	print := f.Bool("print", false, "send it to the configured printer")
@@ -56,7 +56,7 @@ func runReceipt(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
+func runVerify(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("verify")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -82,16 +82,12 @@ func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runPrinter(ctx context.Context, args []string, stdout io.Writer) error {
+func runPrinter(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("printer")
 	kind := f.String("kind", "", "escpos-usb, escpos-tcp, cups or file")
 	target := f.String("target", "", "device (/dev/usb/lp0), host:port, CUPS queue, or folder")
 	paper := f.String("paper", "", "58 or 80 (thermal), A4 or A5 (CUPS), png or pdf (file)")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	s, err := openServices(ctx, f)
+	s, pos, err := f.open(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -125,7 +121,7 @@ func runPrinter(ctx context.Context, args []string, stdout io.Writer) error {
 	return fmt.Errorf("printer: use `printer set --kind K --target T --paper P`, `printer show` or `printer test`\n\n%s", usage)
 }
 
-func runSettings(ctx context.Context, args []string, stdout io.Writer) error {
+func runSettings(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("settings")
 	pos, err := f.parse(args)
 	if err != nil {
