@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// OutboxItem is one submission waiting for the district.
+type OutboxItem struct {
+	Seq          int64
+	SubmissionID string
+	Attempts     int
+	CreatedAt    time.Time
+}
+
+// SyncQueue gives the sync engine the outbox and takes the district's
+// changes. It implements the interface the sync package defines.
+type SyncQueue struct{ db *DB }
+
+// NewSyncQueue returns the sync side of db.
+func NewSyncQueue(db *DB) *SyncQueue { return &SyncQueue{db: db} }
+
+// Due lists outbox entries that are not parked and whose retry time has
+// come, oldest first.
+func (q *SyncQueue) Due(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error) {
+	rows, err := q.db.db.QueryContext(ctx, `SELECT seq, submission_id, attempts, created_at FROM outbox
+		WHERE parked = 0 AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY seq LIMIT ?`,
+		now.UTC().Format(time.RFC3339Nano), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		var it OutboxItem
+		var at string
+		if err := rows.Scan(&it.Seq, &it.SubmissionID, &it.Attempts, &at); err != nil {
+			return nil, fmt.Errorf("read outbox: %w", err)
+		}
+		it.CreatedAt, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Payload returns a submission exactly as it was saved, the document the
+// district receives.
+func (q *SyncQueue) Payload(ctx context.Context, id string) (*kiosk.Submission, error) {
+	var payload []byte
+	err := q.db.db.QueryRowContext(ctx, `SELECT payload FROM submissions WHERE id = ?`, id).Scan(&payload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiosk.Errorf(kiosk.ENotFound, "no submission %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read submission: %w", err)
+	}
+	var s kiosk.Submission
+	if err := json.Unmarshal(payload, &s); err != nil {
+		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s is damaged: %v", id, err)
+	}
+	return &s, nil
+}
+
+// AttachmentPath is where a staged attachment is kept.
+func (q *SyncQueue) AttachmentPath(sha string) string { return q.db.AttachmentPath(sha) }
+
+// Sent removes an outbox entry once the district returned its own receipt,
+// and marks the submission received, in one transaction.
+func (q *SyncQueue) Sent(ctx context.Context, seq int64, id string, receivedAt time.Time) error {
+	tx, err := q.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("outbox sent: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq = ?`, seq); err != nil {
+		return fmt.Errorf("outbox sent: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET received_at = ?,
+		status = CASE WHEN status = ? THEN ? ELSE status END WHERE id = ?`,
+		receivedAt.UTC().Format(time.RFC3339), kiosk.StatusPending, kiosk.StatusReceived, id); err != nil {
+		return fmt.Errorf("outbox sent: %w", err)
+	}
+	return tx.Commit()
+}
+
+// RetryLater records a failed attempt and when to try again.
+func (q *SyncQueue) RetryLater(ctx context.Context, seq int64, reason string, next time.Time) error {
+	_, err := q.db.db.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE seq = ?`,
+		reason, next.UTC().Format(time.RFC3339Nano), seq)
+	return err
+}
+
+// Park sets an entry aside with its reason: retrying cannot help.
+func (q *SyncQueue) Park(ctx context.Context, seq int64, reason string) error {
+	_, err := q.db.db.ExecContext(ctx, `UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = ? WHERE seq = ?`, reason, seq)
+	return err
+}
+
+// Stats is the queue as the status bar and the heartbeat show it.
+func (q *SyncQueue) Stats(ctx context.Context) (waiting, parked int, oldest time.Time, err error) {
+	var at sql.NullString
+	err = q.db.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE parked = 0), count(*) FILTER (WHERE parked = 1),
+		min(created_at) FILTER (WHERE parked = 0) FROM outbox`).Scan(&waiting, &parked, &at)
+	if at.Valid {
+		oldest, _ = time.Parse(time.RFC3339Nano, at.String)
+	}
+	return waiting, parked, oldest, err
+}
+
+// Cursor returns where the change feed was read up to, and its epoch.
+func (q *SyncQueue) Cursor(ctx context.Context) (epoch string, cursor int64, err error) {
+	s := NewSettingsService(q.db)
+	epoch, err = s.get(ctx, "sync_epoch")
+	if err != nil {
+		return "", 0, err
+	}
+	c, err := s.get(ctx, "sync_cursor")
+	if err == nil && c != "" {
+		_, err = fmt.Sscan(c, &cursor)
+	}
+	return epoch, cursor, err
+}
+
+// StatusChange is one status the district set.
+type StatusChange struct {
+	SubmissionID string
+	Status       string
+	Note         string
+	At           time.Time
+}
+
+// Apply stores a batch of the district's status changes and the cursor after
+// them in one transaction, so the cursor never runs ahead of what it covers.
+// Applying the same batch twice changes nothing.
+func (q *SyncQueue) Apply(ctx context.Context, epoch string, cursor int64, changes []StatusChange) error {
+	tx, err := q.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("apply changes: %w", err)
+	}
+	defer tx.Rollback()
+	for _, c := range changes {
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ?, district_note = ?, status_at = ?,
+			received_at = coalesce(received_at, ?) WHERE id = ?`,
+			c.Status, c.Note, c.At.UTC().Format(time.RFC3339), c.At.UTC().Format(time.RFC3339), c.SubmissionID); err != nil {
+			return fmt.Errorf("apply changes: %w", err)
+		}
+	}
+	for k, v := range map[string]string{"sync_epoch": epoch, "sync_cursor": fmt.Sprint(cursor)} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+			return fmt.Errorf("apply changes: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Requeue puts every submission the district does not have back in the
+// outbox: after the district restored an older backup (a new epoch), what
+// it lost is sent again. Submissions still in the outbox are left alone.
+func (q *SyncQueue) Requeue(ctx context.Context, now time.Time) (int, error) {
+	res, err := q.db.db.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at)
+		SELECT id, 'submission', ? FROM submissions s WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.submission_id = s.id)`,
+		now.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return 0, fmt.Errorf("requeue: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
