@@ -158,3 +158,19 @@ type ReceiptService interface {
 	// PrintTest prints a sample page on the configured printer.
 	PrintTest(ctx context.Context) error
 }
+
+// OutboxItem is one submission waiting for the district.
+type OutboxItem struct {
+	Seq          int64
+	SubmissionID string
+	Attempts     int
+	CreatedAt    time.Time
+}
+
+// StatusChange is one status the district set on a submission.
+type StatusChange struct {
+	SubmissionID string
+	Status       string
+	Note         string // e.g. what to bring for 退回补正
+	At           time.Time
+}

@@ -11,14 +11,6 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 )
 
-// OutboxItem is one submission waiting for the district.
-type OutboxItem struct {
-	Seq          int64
-	SubmissionID string
-	Attempts     int
-	CreatedAt    time.Time
-}
-
 // SyncQueue gives the sync engine the outbox and takes the district's
 // changes. It implements the interface the sync package defines.
 type SyncQueue struct{ db *DB }
@@ -28,7 +20,7 @@ func NewSyncQueue(db *DB) *SyncQueue { return &SyncQueue{db: db} }
 
 // Due lists outbox entries that are not parked and whose retry time has
 // come, oldest first.
-func (q *SyncQueue) Due(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error) {
+func (q *SyncQueue) Due(ctx context.Context, now time.Time, limit int) ([]kiosk.OutboxItem, error) {
 	rows, err := q.db.db.QueryContext(ctx, `SELECT seq, submission_id, attempts, created_at FROM outbox
 		WHERE parked = 0 AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY seq LIMIT ?`,
 		now.UTC().Format(time.RFC3339Nano), limit)
@@ -36,9 +28,9 @@ func (q *SyncQueue) Due(ctx context.Context, now time.Time, limit int) ([]Outbox
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
 	defer rows.Close()
-	var out []OutboxItem
+	var out []kiosk.OutboxItem
 	for rows.Next() {
-		var it OutboxItem
+		var it kiosk.OutboxItem
 		var at string
 		if err := rows.Scan(&it.Seq, &it.SubmissionID, &it.Attempts, &at); err != nil {
 			return nil, fmt.Errorf("read outbox: %w", err)
@@ -127,18 +119,10 @@ func (q *SyncQueue) Cursor(ctx context.Context) (epoch string, cursor int64, err
 	return epoch, cursor, err
 }
 
-// StatusChange is one status the district set.
-type StatusChange struct {
-	SubmissionID string
-	Status       string
-	Note         string
-	At           time.Time
-}
-
 // Apply stores a batch of the district's status changes and the cursor after
 // them in one transaction, so the cursor never runs ahead of what it covers.
 // Applying the same batch twice changes nothing.
-func (q *SyncQueue) Apply(ctx context.Context, epoch string, cursor int64, changes []StatusChange) error {
+func (q *SyncQueue) Apply(ctx context.Context, epoch string, cursor int64, changes []kiosk.StatusChange) error {
 	tx, err := q.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("apply changes: %w", err)

@@ -1,0 +1,236 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// Queue is what the syncer needs from the kiosk's store.
+type Queue interface {
+	Due(ctx context.Context, now time.Time, limit int) ([]kiosk.OutboxItem, error)
+	Payload(ctx context.Context, id string) (*kiosk.Submission, error)
+	AttachmentPath(sha string) string
+	Sent(ctx context.Context, seq int64, id string, receivedAt time.Time) error
+	RetryLater(ctx context.Context, seq int64, reason string, next time.Time) error
+	Park(ctx context.Context, seq int64, reason string) error
+	Stats(ctx context.Context) (waiting, parked int, oldest time.Time, err error)
+	Cursor(ctx context.Context) (epoch string, cursor int64, err error)
+	Apply(ctx context.Context, epoch string, cursor int64, changes []kiosk.StatusChange) error
+	Requeue(ctx context.Context, now time.Time) (int, error)
+}
+
+// Report is what one round moved.
+type Report struct {
+	Uploaded      int      `json:"uploaded"`
+	Parked        []string `json:"parked,omitempty"` // receipt numbers with their reasons
+	Deferred      int      `json:"deferred"`         // to be retried later
+	BytesSent     int64    `json:"bytes_sent"`
+	Changes       int      `json:"changes"`
+	Requeued      int      `json:"requeued"`
+	ClockOffsetS  float64  `json:"clock_offset_seconds"`
+	WaitingAfter  int      `json:"waiting_after"`
+	RetryAfterSec float64  `json:"retry_after_seconds,omitempty"` // the district asked for a pause
+}
+
+// Syncer drains the outbox and applies the change feed. RunOnce is
+// deterministic and has no scheduler; cmd/kiosk drives it with gocron.
+type Syncer struct {
+	Client     *Client
+	Queue      Queue
+	AppVersion string
+	Now        func() time.Time
+	Printer    func() string // the printer's state for the heartbeat
+	DiskFree   func() int64
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// backoff is capped exponential backoff with full jitter.
+func backoff(attempts int) time.Duration {
+	d := 10 * time.Second << min(attempts, 9) // at most about 1.4 hours
+	return time.Duration(rand.Int64N(int64(d))) + time.Second
+}
+
+// RunOnce does one round: pre-check, uploads, change feed, heartbeat.
+// A failure of one submission parks or defers it and the round goes on with
+// the others; a district that is unreachable or overloaded ends the round.
+func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
+	var rep Report
+	if _, err := s.Client.Hello(ctx); err != nil {
+		return rep, err
+	}
+	rep.ClockOffsetS = s.Client.Offset.Seconds()
+
+	due, err := s.Queue.Due(ctx, s.now(), 500)
+	if err != nil {
+		return rep, err
+	}
+	for _, it := range due {
+		err := s.upload(ctx, it, &rep)
+		if err == nil {
+			rep.Uploaded++
+			continue
+		}
+		e, ok := AsError(err)
+		switch {
+		case ok && e.Transient():
+			s.Queue.RetryLater(ctx, it.Seq, e.Error(), s.now().Add(max(e.RetryAfter, backoff(it.Attempts))))
+			rep.Deferred++
+			rep.RetryAfterSec = e.RetryAfter.Seconds()
+			rep.WaitingAfter = s.waiting(ctx)
+			return rep, err // the district is down or busy: the rest waits for the next round
+		case ok && (e.Code == ERevoked || e.Code == EUnauthorized):
+			return rep, err // nothing can be sent as this device
+		case ok:
+			s.Queue.Park(ctx, it.Seq, e.Error())
+			rep.Parked = append(rep.Parked, fmt.Sprintf("%s: %s", it.SubmissionID, e.Message))
+		default:
+			// A local problem (a file gone from the data folder): park it
+			// visibly rather than retrying forever.
+			s.Queue.Park(ctx, it.Seq, err.Error())
+			rep.Parked = append(rep.Parked, fmt.Sprintf("%s: %v", it.SubmissionID, err))
+		}
+	}
+
+	if err := s.pull(ctx, &rep); err != nil {
+		return rep, err
+	}
+	rep.WaitingAfter = s.waiting(ctx)
+	return rep, s.heartbeat(ctx)
+}
+
+func (s *Syncer) waiting(ctx context.Context) int {
+	n, _, _, _ := s.Queue.Stats(ctx)
+	return n
+}
+
+// upload sends a submission's attachments (resuming where the district
+// stopped) and then the submission.
+func (s *Syncer) upload(ctx context.Context, it kiosk.OutboxItem, rep *Report) error {
+	sub, err := s.Queue.Payload(ctx, it.SubmissionID)
+	if err != nil {
+		return err
+	}
+	for _, m := range sub.Materials {
+		for _, a := range m.Attachments {
+			if err := s.sendFile(ctx, a, rep); err != nil {
+				return err
+			}
+		}
+	}
+	r, err := s.Client.PostSubmission(ctx, sub)
+	if err != nil {
+		return err
+	}
+	if r.ID != sub.ID {
+		return &Error{Code: kiosk.EConflict, Message: fmt.Sprintf("the district confirmed %q, not %q", r.ID, sub.ID)}
+	}
+	return s.Queue.Sent(ctx, it.Seq, sub.ID, r.ReceivedAt)
+}
+
+func (s *Syncer) sendFile(ctx context.Context, a kiosk.Attachment, rep *Report) error {
+	st, err := s.Client.AttachmentState(ctx, a.SHA256)
+	if err != nil {
+		return err
+	}
+	if st.Complete {
+		return nil
+	}
+	f, err := os.Open(s.Queue.AttachmentPath(a.SHA256))
+	if err != nil {
+		return fmt.Errorf("attachment %s of this submission is missing from the data folder: %w", a.Name, err)
+	}
+	defer f.Close()
+	buf := make([]byte, ChunkSize)
+	for off := st.Have; off < a.Size; {
+		n, err := f.ReadAt(buf[:min(int64(ChunkSize), a.Size-off)], off)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read attachment %s: %w", a.Name, err)
+		}
+		st, err = s.Client.PutChunk(ctx, a.SHA256, off, a.Size, buf[:n])
+		if err != nil {
+			if e, ok := AsError(err); ok && e.Code == kiosk.EConflict {
+				// The district has a different amount than we thought (an
+				// earlier chunk did arrive): ask again and continue from there.
+				if st, err = s.Client.AttachmentState(ctx, a.SHA256); err != nil {
+					return err
+				}
+				off = st.Have
+				continue
+			}
+			return err
+		}
+		rep.BytesSent += int64(n)
+		off = st.Have
+		if st.Complete {
+			break
+		}
+	}
+	return nil
+}
+
+// pull applies the change feed batch by batch, each with its cursor in one
+// transaction. A new epoch means the district restored a backup: everything
+// it may have lost is queued again and the feed is read from the start.
+func (s *Syncer) pull(ctx context.Context, rep *Report) error {
+	epoch, cursor, err := s.Queue.Cursor(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		ch, err := s.Client.Changes(ctx, cursor)
+		if err != nil {
+			return err
+		}
+		if epoch != "" && ch.Epoch != epoch {
+			n, err := s.Queue.Requeue(ctx, s.now())
+			if err != nil {
+				return err
+			}
+			rep.Requeued += n
+			if err := s.Queue.Apply(ctx, ch.Epoch, 0, nil); err != nil {
+				return err
+			}
+			epoch, cursor = ch.Epoch, 0
+			continue
+		}
+		var batch []kiosk.StatusChange
+		for _, c := range ch.Changes {
+			if c.Kind == "status" {
+				batch = append(batch, kiosk.StatusChange{SubmissionID: c.SubmissionID, Status: c.Status, Note: c.Note, At: c.At})
+			}
+		}
+		if err := s.Queue.Apply(ctx, ch.Epoch, ch.Cursor, batch); err != nil {
+			return err
+		}
+		rep.Changes += len(batch)
+		epoch, cursor = ch.Epoch, ch.Cursor
+		if !ch.More {
+			return nil
+		}
+	}
+}
+
+func (s *Syncer) heartbeat(ctx context.Context) error {
+	waiting, _, oldest, _ := s.Queue.Stats(ctx)
+	hb := Heartbeat{AppVersion: s.AppVersion, Queue: waiting, OldestUnsent: oldest, LastSync: s.now(),
+		ClockOffset: s.Client.Offset.Seconds()}
+	if s.Printer != nil {
+		hb.Printer = s.Printer()
+	}
+	if s.DiskFree != nil {
+		hb.DiskFree = s.DiskFree()
+	}
+	return s.Client.SendHeartbeat(ctx, hb)
+}
