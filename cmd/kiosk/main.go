@@ -46,6 +46,10 @@ const usage = `usage: kiosk [--data DIR] [--fullscreen]         open the kiosk w
        kiosk printer set --kind K --target T --paper P | printer show | printer test
                                                    kinds: escpos-usb, escpos-tcp, cups, file
        kiosk settings set district-url URL | settings set signature-line true|false
+       kiosk enroll --district URL --code CODE [--ca FILE]
+                                                   enrol with the district platform (one-time code)
+       kiosk sync --once                           one sync round: upload, statuses, heartbeat
+       kiosk status --json                         the sync state
        kiosk shot SCREEN --out FILE.png [--size WxH]
                                                    render a screen without a display
                                                    (screens: ` + app.Screens + `)
@@ -91,7 +95,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"": runWindow, "catalog": runCatalog, "shot": runShot, "submit": runSubmit, "submissions": runSubmissions,
 	"setup": runSetup, "agent": runAgent, "receipt": runReceipt, "verify": runVerify, "printer": runPrinter,
-	"settings": runSettings,
+	"settings": runSettings, "enroll": runEnroll, "sync": runSync, "status": runStatus,
 }
 
 // splitCommand finds the subcommand wherever it stands among the global flags

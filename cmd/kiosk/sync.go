@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/store"
+	kiosksync "github.com/keqiao/villagekiosk/sync"
+)
+
+// Settings of the sync.
+const (
+	settingDeviceID = "device_id"
+	settingCA       = "district_ca" // PEM file of the CA that signs the district's certificate
+	settingLastSync = "last_sync"
+)
+
+// checkDistrictURL allows plain HTTP only to this machine (tests, a district
+// server on the same host); everything else must be HTTPS.
+func checkDistrictURL(raw string) error {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("district URL %q is not a URL like https://rs.keqiao.example", raw)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); u.Scheme == "http" && (host == "localhost" || (ip != nil && ip.IsLoopback())) {
+		return nil
+	}
+	return fmt.Errorf("district URL %q must use https:// (plain http only to this machine)", raw)
+}
+
+// syncClient builds the protocol client from the settings.
+func (s *services) syncClient(ctx context.Context) (*kiosksync.Client, error) {
+	base, _ := s.settings.Get(ctx, kiosk.SettingDistrictURL)
+	device, _ := s.settings.Get(ctx, settingDeviceID)
+	if base == "" || device == "" {
+		return nil, fmt.Errorf("this kiosk is not enrolled with a district yet: run `kiosk enroll --district URL --code CODE`")
+	}
+	hc, err := s.httpClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &kiosksync.Client{BaseURL: base, HTTP: hc, DeviceID: device, Key: s.key}, nil
+}
+
+func (s *services) httpClient(ctx context.Context) (*http.Client, error) {
+	caFile, _ := s.settings.Get(ctx, settingCA)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the district CA %s: %w", caFile, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr, Timeout: 2 * time.Minute}, nil
+}
+
+func (s *services) syncer(ctx context.Context) (*kiosksync.Syncer, error) {
+	c, err := s.syncClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &kiosksync.Syncer{Client: c, Queue: store.NewSyncQueue(s.db), AppVersion: version,
+		Printer: func() string { return s.printerState(ctx) }}, nil
+}
+
+func (s *services) printerState(ctx context.Context) string {
+	c, err := s.receipts.PrinterConfig(ctx)
+	if err != nil {
+		return "unknown"
+	}
+	return c.Kind + " " + c.Paper
+}
+
+func runEnroll(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	f := newFlags("enroll")
+	district := f.String("district", "", "district platform URL, e.g. https://rs.keqiao.example")
+	code := f.String("code", "", "one-time enrolment code from the district")
+	ca := f.String("ca", "", "PEM file of the CA of the district's certificate (if not a public one)")
+	s, _, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := checkDistrictURL(*district); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*code) == "" {
+		return fmt.Errorf("enroll needs --code: the one-time code the district issued for this service point")
+	}
+	if *ca != "" {
+		if err := s.settings.Set(ctx, settingCA, *ca); err != nil {
+			return err
+		}
+	}
+	hc, err := s.httpClient(ctx)
+	if err != nil {
+		return err
+	}
+	c := &kiosksync.Client{BaseURL: strings.TrimRight(*district, "/"), HTTP: hc, Key: s.key}
+	if _, err := c.Hello(ctx); err != nil {
+		return fmt.Errorf("enrol: %w", err)
+	}
+	reply, err := c.Enroll(ctx, *code, version)
+	if err != nil {
+		return fmt.Errorf("enrol: %w", err)
+	}
+	if p, err := s.settings.Point(ctx); err == nil && p.Code != reply.PointCode {
+		return fmt.Errorf("this kiosk is set up as service point %s, but the code is for %s: ask the district for a code for %s", p.Code, reply.PointCode, p.Code)
+	}
+	if err := s.settings.SetPoint(ctx, kiosk.PointInfo{Code: reply.PointCode, Name: reply.PointName}); err != nil {
+		return err
+	}
+	for k, v := range map[string]string{kiosk.SettingDistrictURL: c.BaseURL, settingDeviceID: reply.DeviceID} {
+		if err := s.settings.Set(ctx, k, v); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "enrolled as device %s for %s (%s)\n", reply.DeviceID, reply.PointName, reply.PointCode)
+	return nil
+}
+
+func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	f := newFlags("sync")
+	f.Bool("once", true, "run one round (the window runs rounds on a schedule)")
+	s, _, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	sy, err := s.syncer(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := sy.RunOnce(ctx)
+	if err == nil {
+		s.settings.Set(ctx, settingLastSync, time.Now().UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(stdout, "uploaded %d, deferred %d, parked %d, %d bytes of attachments, %d status changes, %d waiting, clock offset %.0fs\n",
+		rep.Uploaded, rep.Deferred, len(rep.Parked), rep.BytesSent, rep.Changes, rep.WaitingAfter, rep.ClockOffsetS)
+	for _, p := range rep.Parked {
+		fmt.Fprintln(stdout, "parked:", p)
+	}
+	return err
+}
+
+func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	f := newFlags("status")
+	f.Bool("json", true, "print as JSON")
+	s, _, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	q := store.NewSyncQueue(s.db)
+	waiting, parked, oldest, err := q.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	epoch, cursor, _ := q.Cursor(ctx)
+	st := map[string]any{"waiting": waiting, "parked": parked, "cursor": cursor, "epoch": epoch}
+	if !oldest.IsZero() {
+		st["oldest_unsent"] = oldest
+	}
+	for k, name := range map[string]string{kiosk.SettingDistrictURL: "district", settingDeviceID: "device_id", settingLastSync: "last_sync"} {
+		v, _ := s.settings.Get(ctx, k)
+		st[name] = v
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(st)
+}
