@@ -93,6 +93,26 @@ type Submission struct {
 	Agent          string           `json:"agent"`
 	CreatedAt      time.Time        `json:"created_at"`
 	Status         string           `json:"status"`
+	// DistrictNote is what the district said with its last status (the
+	// reason for 退回补正); it is not part of what the kiosk uploads.
+	DistrictNote string `json:"district_note,omitempty"`
+}
+
+// StatusAdvice is what the agent should do about a status, in plain words.
+func StatusAdvice(status, note string) string {
+	switch status {
+	case StatusPending:
+		return "本机已保存，联网后自动上传到区人社局。"
+	case StatusReceived, StatusAccepted, StatusInProgress:
+		return "区人社局正在办理，办结后会在这里显示。"
+	case StatusDone:
+		return "已办结：请通知申请人领取办理结果。"
+	case StatusReturned:
+		return "退回补正：" + note + "。请通知申请人补交材料。"
+	case StatusRefused:
+		return "不予受理：" + note + "。请告知申请人。"
+	}
+	return ""
 }
 
 // FieldValue is one filled form field.

@@ -476,6 +476,9 @@ func (in *intakeScreen) onSubmit() {
 	}
 	in.saved = sub
 	in.printed = in.ui.printReceipt(sub, false) // the villager leaves with it
+	if in.ui.opts.SyncNow != nil {
+		in.ui.opts.SyncNow() // upload at once when the district is reachable
+	}
 	in.show(stepSaved)
 }
 

@@ -178,7 +178,12 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	}
 	show := widget.NewButtonWithIcon("查看和补打回执", theme.DocumentPrintIcon(), func() { s.ui.Go(&receiptScreen{ui: s.ui, sub: sub}) })
 	head := container.NewBorder(nil, nil, container.NewHBox(heading(sub.MatterName), container.NewCenter(statusBadge(sub.Status))), tall(show))
-	return container.NewVScroll(container.NewPadded(container.NewVBox(head, container.NewGridWithColumns(2, grid, mats))))
+	advice := wrapped(kiosk.StatusAdvice(sub.Status, sub.DistrictNote))
+	advice.TextStyle.Bold = true
+	if sub.Status == kiosk.StatusReturned || sub.Status == kiosk.StatusRefused {
+		advice.Importance = widget.DangerImportance
+	}
+	return container.NewVScroll(container.NewPadded(container.NewVBox(head, advice, container.NewGridWithColumns(2, grid, mats))))
 }
 
 func maskPhone(p string) string {

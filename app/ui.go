@@ -46,6 +46,9 @@ type Options struct {
 	Limits kiosk.Limits
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SyncNow starts a sync round at once (the 立即同步 button, and after
+	// each save); nil while the kiosk is not enrolled with a district.
+	SyncNow func()
 }
 
 // screen is one page of the kiosk.
@@ -84,6 +87,7 @@ type UI struct {
 	body     *fyne.Container
 	who      *canvas.Text
 	footer   *canvas.Text
+	sync     *canvas.Text // the sync state in the footer
 }
 
 // New builds the UI in win. It shows first-start set-up when the kiosk has
@@ -153,7 +157,14 @@ func (u *UI) build() {
 
 	u.body = container.NewStack()
 	top := container.NewVBox(container.NewPadded(header), widget.NewSeparator(), u.crumb)
-	bottom := container.NewPadded(container.NewHBox(u.who, layout.NewSpacer(), u.footer))
+	u.sync = text("未连接区平台：办件保存在本机", 17, colMuted, false)
+	status := container.NewHBox(u.sync)
+	if u.opts.SyncNow != nil {
+		u.sync.Text = "正在连接区平台…"
+		now := widget.NewButtonWithIcon("立即同步", theme.ViewRefreshIcon(), func() { u.touch(); u.opts.SyncNow() })
+		status.Add(now)
+	}
+	bottom := container.NewPadded(container.NewHBox(u.who, layout.NewSpacer(), status, layout.NewSpacer(), u.footer))
 	u.main = container.NewBorder(opaque(top), opaque(bottom), nil, nil, u.body)
 }
 
@@ -313,3 +324,20 @@ func (u *UI) showNotice(msg string) {
 
 // Search types q into the search box, as the agent would.
 func (u *UI) Search(q string) { u.search.SetText(q) }
+
+// SetSyncStatus shows the sync state in the footer: online or not, how many
+// wait, when the last round succeeded. Call it through fyne.Do.
+func (u *UI) SetSyncStatus(online bool, waiting int, last time.Time, problem string) {
+	switch {
+	case problem != "":
+		u.sync.Text, u.sync.Color = fmt.Sprintf("离线 · %d 件待上传 · %s", waiting, problem), colOrange
+	case waiting > 0:
+		u.sync.Text, u.sync.Color = fmt.Sprintf("在线 · %d 件待上传", waiting), colPrimary
+	default:
+		u.sync.Text, u.sync.Color = "在线 · 全部已上传", colGreen
+	}
+	if !last.IsZero() {
+		u.sync.Text += " · 上次同步 " + last.In(chinaTime).Format("15:04")
+	}
+	u.sync.Refresh()
+}

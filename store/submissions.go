@@ -208,8 +208,8 @@ func (s *SubmissionService) byDraft(ctx context.Context, draftID string) (*kiosk
 // Get returns one submission with its current status.
 func (s *SubmissionService) Get(ctx context.Context, id string) (*kiosk.Submission, error) {
 	var payload []byte
-	var status string
-	err := s.db.db.QueryRowContext(ctx, `SELECT payload, status FROM submissions WHERE id = ? OR receipt_no = ?`, id, id).Scan(&payload, &status)
+	var status, note string
+	err := s.db.db.QueryRowContext(ctx, `SELECT payload, status, district_note FROM submissions WHERE id = ? OR receipt_no = ?`, id, id).Scan(&payload, &status, &note)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kiosk.Errorf(kiosk.ENotFound, "没有找到办件 %s", id)
 	}
@@ -220,7 +220,7 @@ func (s *SubmissionService) Get(ctx context.Context, id string) (*kiosk.Submissi
 	if err := json.Unmarshal(payload, &sub); err != nil {
 		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s is damaged: %v", id, err)
 	}
-	sub.Status = status
+	sub.Status, sub.DistrictNote = status, note
 	return &sub, nil
 }
 
