@@ -389,6 +389,21 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	w.Resize(fyne.NewSize(1280, 800))
 	w.SetFullScreen(*fullscreen)
 	opts := app.Options{IdleTimeout: *idle, ScanFolder: *scanDir}
+	var ui *app.UI
+	sched, syncNow, err := s.startSync(ctx, func(online bool, waiting int, last time.Time, problem string) {
+		fyne.Do(func() {
+			if ui != nil {
+				ui.SetSyncStatus(online, waiting, last, problem)
+			}
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if sched != nil {
+		defer sched.Shutdown()
+		opts.SyncNow = syncNow
+	}
 	if s.db.Recovered != "" {
 		opts.Notice = fmt.Sprintf("本机数据文件损坏，已原样移到 %s 保存，系统已新建数据文件继续使用。请联系技术人员恢复数据，不要删除该文件。", s.db.Recovered)
 		fmt.Fprintf(stderr, "kiosk: the database was damaged and moved to %s; a new one was started\n", s.db.Recovered)
@@ -397,6 +412,7 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fyne.Do(func() { ui = u })
 	go func() {
 		for range time.Tick(5 * time.Second) {
 			fyne.Do(u.CheckIdle)

@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/go-co-op/gocron/v2"
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/store"
@@ -188,4 +191,44 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(st)
+}
+
+// startSync schedules sync rounds with gocron while the window is open:
+// every 90-150 seconds (jittered, so 354 kiosks do not call at the same
+// moment), never two at once, and at once when asked (after a save, or the
+// 立即同步 button). Not enrolled: nothing is scheduled.
+func (s *services) startSync(ctx context.Context, show func(online bool, waiting int, last time.Time, problem string)) (gocron.Scheduler, func(), error) {
+	sy, err := s.syncer(ctx)
+	if err != nil {
+		return nil, nil, nil // not enrolled: the kiosk works offline, as it must
+	}
+	sched, err := gocron.NewScheduler()
+	if err != nil {
+		return nil, nil, fmt.Errorf("start the sync scheduler: %w", err)
+	}
+	var last time.Time
+	round := func() {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		rep, err := sy.RunOnce(rctx)
+		problem := ""
+		if err != nil {
+			problem = "区平台暂时连不上，稍后自动重试"
+			if e, ok := kiosksync.AsError(err); ok && e.Code == kiosksync.ERevoked {
+				problem = "本机已被区平台停用，请联系区人社局；本机资料都在"
+			}
+			log.Printf("sync: %v", err)
+		} else {
+			last = time.Now()
+			s.settings.Set(ctx, settingLastSync, last.UTC().Format(time.RFC3339))
+		}
+		show(err == nil, rep.WaitingAfter, last, problem)
+	}
+	job, err := sched.NewJob(gocron.DurationRandomJob(90*time.Second, 150*time.Second), gocron.NewTask(round),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithStartAt(gocron.WithStartImmediately()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("schedule sync: %w", err)
+	}
+	sched.Start()
+	return sched, func() { job.RunNow() }, nil
 }
