@@ -1,0 +1,410 @@
+package district
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+	kiosksync "github.com/keqiao/villagekiosk/sync"
+)
+
+// Options tune the handler.
+type Options struct {
+	Name        string // the district, shown in Hello
+	MaxInFlight int    // concurrent requests before shedding load with 429; default 64
+	Logger      *log.Logger
+}
+
+// Limits on request bodies.
+const (
+	maxJSON  = 1 << 20
+	maxChunk = 2 * kiosksync.ChunkSize
+)
+
+type handler struct {
+	st    *Store
+	opts  Options
+	slots chan struct{}
+}
+
+// NewHandler serves the sync protocol v1.
+func NewHandler(st *Store, opts Options) http.Handler {
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 64
+	}
+	h := &handler{st: st, opts: opts, slots: make(chan struct{}, opts.MaxInFlight)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/hello", h.hello)
+	mux.HandleFunc("POST /v1/enroll", h.enroll)
+	mux.HandleFunc("GET /v1/attachments/{sha}", h.signed(maxJSON, h.attachmentState))
+	mux.HandleFunc("PUT /v1/attachments/{sha}", h.signed(maxChunk, h.putChunk))
+	mux.HandleFunc("POST /v1/submissions", h.signed(maxJSON, h.postSubmission))
+	mux.HandleFunc("GET /v1/changes", h.signed(maxJSON, h.changes))
+	mux.HandleFunc("POST /v1/heartbeat", h.signed(maxJSON, h.heartbeat))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
+		select {
+		case h.slots <- struct{}{}:
+			defer func() { <-h.slots }()
+		default:
+			w.Header().Set("Retry-After", "5")
+			problem(w, http.StatusTooManyRequests, kiosk.EUnavailable, "the district is busy: try again in a few seconds")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func problem(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(kiosksync.Problem{Code: code, Message: msg})
+}
+
+func (h *handler) fail(w http.ResponseWriter, err error) {
+	code := kiosk.ErrorCode(err)
+	msg := kiosk.ErrorMessage(err)
+	if code == kiosk.EInternal {
+		if h.opts.Logger != nil {
+			h.opts.Logger.Printf("internal error: %v", err)
+		}
+		if isDiskFull(err) {
+			code, msg = kiosk.EUnavailable, "the district's disk is full: try again later"
+		}
+	}
+	problem(w, kiosksync.StatusFor(code), code, msg)
+}
+
+func isDiskFull(err error) bool {
+	var coded interface{ Code() int }
+	return strings.Contains(err.Error(), "no space left") || (errors.As(err, &coded) && coded.Code()&0xff == 13)
+}
+
+func reply(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			problem(w, http.StatusRequestEntityTooLarge, kiosk.EInvalid, fmt.Sprintf("request body over %d bytes", limit))
+		} else {
+			problem(w, http.StatusBadRequest, kiosk.EInvalid, "request body unreadable")
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
+	reply(w, kiosksync.Hello{Protocol: kiosksync.Protocol, Time: h.st.Now().UTC(), District: h.opts.Name})
+}
+
+func (h *handler) enroll(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r, maxJSON)
+	if !ok {
+		return
+	}
+	var req kiosksync.EnrollRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "enrolment request is not JSON")
+		return
+	}
+	pub, err := base64.RawURLEncoding.DecodeString(req.PublicKey)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "public_key must be a base64url Ed25519 public key")
+		return
+	}
+	d, err := h.st.Enroll(r.Context(), req.Code, pub, req.AppVersion)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	reply(w, kiosksync.EnrollReply{DeviceID: d.ID, PointCode: d.PointCode, PointName: d.PointName})
+}
+
+type signedFunc func(w http.ResponseWriter, r *http.Request, dev *Device, body []byte)
+
+// signed checks a request's device, signature, timestamp and nonce.
+func (h *handler) signed(limit int64, next signedFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, ok := readBody(w, r, limit)
+		if !ok {
+			return
+		}
+		id := r.Header.Get(kiosksync.HeaderDevice)
+		if id == "" {
+			problem(w, http.StatusUnauthorized, kiosksync.EUnauthorized, kiosksync.ErrUnsigned.Error())
+			return
+		}
+		dev, err := h.st.Device(r.Context(), id)
+		if kiosk.ErrorCode(err) == kiosk.ENotFound {
+			problem(w, http.StatusUnauthorized, kiosksync.EUnauthorized, "unknown device: enrol this kiosk first")
+			return
+		} else if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if dev.Revoked {
+			problem(w, http.StatusForbidden, kiosksync.ERevoked, "this kiosk was revoked by the district; its data stays on the kiosk")
+			return
+		}
+		if err := kiosksync.VerifySignature(r, body, ed25519.PublicKey(dev.PublicKey), h.st.Now()); err != nil {
+			problem(w, http.StatusUnauthorized, kiosksync.EUnauthorized, err.Error())
+			return
+		}
+		replay, err := h.st.seen(r.Context(), dev.ID, r.Header.Get(kiosksync.HeaderNonce))
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if replay {
+			problem(w, http.StatusUnauthorized, kiosksync.EUnauthorized, "replayed request (nonce seen before)")
+			return
+		}
+		next(w, r, dev, body)
+	}
+}
+
+var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (h *handler) paths(w http.ResponseWriter, r *http.Request) (sha, final, partial string, ok bool) {
+	sha = r.PathValue("sha")
+	if !shaPattern.MatchString(sha) {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "an attachment is named by its SHA-256 in lower-case hex")
+		return "", "", "", false
+	}
+	return sha, filepath.Join(h.st.dir, "attachments", sha[:2], sha), filepath.Join(h.st.dir, "attachments", "partial", sha), true
+}
+
+func (h *handler) state(final, partial, sha string) kiosksync.AttachmentState {
+	if fi, err := os.Stat(final); err == nil {
+		return kiosksync.AttachmentState{SHA256: sha, Have: fi.Size(), Complete: true}
+	}
+	var have int64
+	if fi, err := os.Stat(partial); err == nil {
+		have = fi.Size()
+	}
+	return kiosksync.AttachmentState{SHA256: sha, Have: have}
+}
+
+func (h *handler) attachmentState(w http.ResponseWriter, r *http.Request, _ *Device, _ []byte) {
+	sha, final, partial, ok := h.paths(w, r)
+	if ok {
+		reply(w, h.state(final, partial, sha))
+	}
+}
+
+// putChunk appends a chunk at the offset the server has reached; the last
+// chunk is checked against the hash before the file is kept.
+func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, chunk []byte) {
+	sha, final, partial, ok := h.paths(w, r)
+	if !ok {
+		return
+	}
+	st := h.state(final, partial, sha)
+	if st.Complete {
+		reply(w, st)
+		return
+	}
+	offset, err1 := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
+	total, err2 := strconv.ParseInt(r.Header.Get("X-Total-Size"), 10, 64)
+	if err1 != nil || err2 != nil || total <= 0 || offset < 0 || offset+int64(len(chunk)) > total {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "offset and X-Total-Size must describe the chunk's place in the file")
+		return
+	}
+	if offset != st.Have {
+		problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("the district has %d bytes of this file, not %d: continue from there", st.Have, offset))
+		return
+	}
+	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	_, err = f.Write(chunk)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Truncate(partial, st.Have) // keep only what was whole before
+		h.fail(w, err)
+		return
+	}
+	have := offset + int64(len(chunk))
+	if have < total {
+		reply(w, kiosksync.AttachmentState{SHA256: sha, Have: have})
+		return
+	}
+	data, err := os.ReadFile(partial)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != sha {
+		os.Remove(partial)
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "the file's SHA-256 does not match its name: it was damaged on the way; send it again")
+		return
+	}
+	os.MkdirAll(filepath.Dir(final), 0o700)
+	if err := os.Rename(partial, final); err != nil {
+		h.fail(w, err)
+		return
+	}
+	if d, err := os.Open(filepath.Dir(final)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	reply(w, kiosksync.AttachmentState{SHA256: sha, Have: total, Complete: true})
+}
+
+// postSubmission stores a submission once; a replay gets the stored reply.
+func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *Device, body []byte) {
+	var up kiosksync.SubmissionUpload
+	if err := json.Unmarshal(body, &up); err != nil {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "submission is not in the protocol's JSON")
+		return
+	}
+	canonical, _ := json.Marshal(up.Submission)
+	hash := kiosksync.ContentHash(canonical)
+	if hash != up.ContentHash || up.Submission.ID == "" || up.Submission.ReceiptNo == "" {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "submission content does not match its content_hash, or has no id")
+		return
+	}
+	ctx := r.Context()
+	var stored, storedHash string
+	err := h.st.db.QueryRowContext(ctx, `SELECT reply, content_hash FROM submissions WHERE id = ?`, up.Submission.ID).Scan(&stored, &storedHash)
+	switch {
+	case err == nil && storedHash == hash:
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, stored)
+		return
+	case err == nil:
+		problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("the district already has %s with different content; set aside for a person to compare", up.Submission.ReceiptNo))
+		return
+	case !errors.Is(err, sql.ErrNoRows):
+		h.fail(w, err)
+		return
+	}
+	var missing []string
+	for _, m := range up.Submission.Materials {
+		for _, a := range m.Attachments {
+			if !shaPattern.MatchString(a.SHA256) {
+				problem(w, http.StatusBadRequest, kiosk.EInvalid, "an attachment hash is malformed")
+				return
+			}
+			if _, err := os.Stat(filepath.Join(h.st.dir, "attachments", a.SHA256[:2], a.SHA256)); err != nil {
+				missing = append(missing, a.SHA256)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		problem(w, http.StatusUnprocessableEntity, kiosksync.EIncomplete, "attachments not received yet: "+strings.Join(missing, ","))
+		return
+	}
+	now := h.st.Now().UTC()
+	rec := kiosksync.SubmissionReceipt{ID: up.Submission.ID, ReceiptNo: up.Submission.ReceiptNo, ReceivedAt: now.Truncate(time.Second)}
+	replyJSON, _ := json.Marshal(rec)
+	if err := h.st.insert(ctx, dev.ID, &up.Submission, hash, canonical, replyJSON, now); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("receipt number %s is taken by another submission", up.Submission.ReceiptNo))
+			return
+		}
+		h.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(replyJSON)
+}
+
+func (s *Store) insert(ctx context.Context, device string, sub *kiosk.Submission, hash string, payload, reply []byte, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	at := now.Format(time.RFC3339Nano)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, content_hash, payload, received_at, status, reply)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, device, sub.ReceiptNo, sub.Matter, hash, payload, at, kiosk.StatusReceived, string(reply)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, at) VALUES (?, ?, ?, 'status', ?, ?)`,
+		device, sub.ID, sub.ReceiptNo, kiosk.StatusReceived, at); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (h *handler) changes(w http.ResponseWriter, r *http.Request, dev *Device, _ []byte) {
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	ctx := r.Context()
+	epoch, err := h.st.Epoch(ctx)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	rows, err := h.st.db.QueryContext(ctx, `SELECT seq, kind, submission_id, receipt_no, status, note, at FROM changes
+		WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`, dev.ID, after, limit+1)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	defer rows.Close()
+	out := kiosksync.Changes{Epoch: epoch, Cursor: after, Changes: []kiosksync.Change{}}
+	for rows.Next() {
+		var c kiosksync.Change
+		var at string
+		if err := rows.Scan(&c.Seq, &c.Kind, &c.SubmissionID, &c.ReceiptNo, &c.Status, &c.Note, &at); err != nil {
+			h.fail(w, err)
+			return
+		}
+		if len(out.Changes) == limit {
+			out.More = true
+			break
+		}
+		c.At, _ = time.Parse(time.RFC3339Nano, at)
+		out.Changes = append(out.Changes, c)
+		out.Cursor = c.Seq
+	}
+	reply(w, out)
+}
+
+func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request, dev *Device, body []byte) {
+	var hb kiosksync.Heartbeat
+	if err := json.Unmarshal(body, &hb); err != nil {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "heartbeat is not JSON")
+		return
+	}
+	if _, err := h.st.db.ExecContext(r.Context(), `UPDATE devices SET heartbeat = ?, app_version = ? WHERE id = ?`, string(body), hb.AppVersion, dev.ID); err != nil {
+		h.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

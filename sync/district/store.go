@@ -1,0 +1,340 @@
+// Package district is the district platform's end of the kiosk sync: its
+// SQLite store (enrolment codes, devices, submissions, the change feed,
+// attachments by hash) and the /v1 HTTP handler (docs/protocol.md).
+package district
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// ApplicationID marks the district's database ("VKDT").
+const ApplicationID = 0x564B4454
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Store is the district's database and attachment folder.
+type Store struct {
+	db  *sql.DB
+	dir string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) district.db in dir.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "attachments", "partial"), 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(dir, "district.db"))+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, dir: dir, Now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var appID, version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return fmt.Errorf("open district database: %w", err)
+	}
+	if appID != 0 && appID != ApplicationID {
+		return fmt.Errorf("district.db belongs to another program (application_id %#x); it was left untouched", appID)
+	}
+	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	sort.Strings(names)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version > len(names) {
+		return fmt.Errorf("district.db was written by a newer districtd (schema %d); it was left untouched", version)
+	}
+	for i, n := range names[version:] {
+		body, _ := migrationFS.ReadFile(n)
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migrate %s: %w", n, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+i+1)); err != nil {
+			return err
+		}
+	}
+	if version == 0 {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", ApplicationID)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?)`, randomHex(8)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) now() string { return s.Now().UTC().Format(time.RFC3339Nano) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Epoch names this database's history.
+func (s *Store) Epoch(ctx context.Context) (string, error) {
+	var e string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&e)
+	return e, err
+}
+
+// NewEpoch gives the database a new epoch: run after restoring a backup,
+// so kiosks send again what the backup lacks.
+func (s *Store) NewEpoch(ctx context.Context) (string, error) {
+	e := randomHex(8)
+	_, err := s.db.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'epoch'`, e)
+	return e, err
+}
+
+// codeAlphabet has no characters that read alike (0/O, 1/I/L).
+const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// CreateEnrollCode issues a one-time code for a service point, valid 24 hours.
+func (s *Store) CreateEnrollCode(ctx context.Context, pointCode, pointName string) (string, time.Time, error) {
+	pointCode, pointName = strings.TrimSpace(pointCode), strings.TrimSpace(pointName)
+	if pointCode == "" || pointName == "" {
+		return "", time.Time{}, kiosk.Errorf(kiosk.EInvalid, "an enrolment code needs the service point's code and name")
+	}
+	b := make([]byte, 10)
+	rand.Read(b)
+	for i := range b {
+		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+	}
+	code := string(b)
+	expires := s.Now().Add(24 * time.Hour).UTC()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO enroll_codes (code, point_code, point_name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		code, pointCode, pointName, s.now(), expires.Format(time.RFC3339Nano))
+	return code, expires, err
+}
+
+// Device is an enrolled kiosk.
+type Device struct {
+	ID         string    `json:"id"`
+	PointCode  string    `json:"point_code"`
+	PointName  string    `json:"point_name"`
+	AppVersion string    `json:"app_version"`
+	EnrolledAt time.Time `json:"enrolled_at"`
+	Revoked    bool      `json:"revoked"`
+	LastSeen   time.Time `json:"last_seen"`
+	Heartbeat  string    `json:"heartbeat"`
+	PublicKey  []byte    `json:"-"`
+}
+
+// Enroll uses a code for a public key and returns the new device.
+func (s *Store) Enroll(ctx context.Context, code string, pub []byte, appVersion string) (*Device, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var point, name, expires string
+	var used sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT point_code, point_name, expires_at, used_at FROM enroll_codes WHERE code = ?`,
+		strings.ToUpper(strings.TrimSpace(code))).Scan(&point, &name, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "unknown enrolment code: check it, or ask the district for a new one")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if used.Valid {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "this enrolment code was used already: ask the district for a new one")
+	}
+	if exp, _ := time.Parse(time.RFC3339Nano, expires); s.Now().After(exp) {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "this enrolment code expired: ask the district for a new one")
+	}
+	var exists int
+	tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE public_key = ?`, pub).Scan(&exists)
+	if exists > 0 {
+		return nil, kiosk.Errorf(kiosk.EConflict, "this kiosk's key is enrolled already")
+	}
+	d := &Device{ID: "dev-" + randomHex(6), PointCode: point, PointName: name, AppVersion: appVersion, EnrolledAt: s.Now().UTC()}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO devices (id, public_key, point_code, point_name, app_version, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		d.ID, pub, point, name, appVersion, s.now()); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used_at = ?, device_id = ? WHERE code = ?`, s.now(), d.ID, strings.ToUpper(strings.TrimSpace(code))); err != nil {
+		return nil, err
+	}
+	return d, tx.Commit()
+}
+
+// Device finds a device by id; ENotFound if unknown.
+func (s *Store) Device(ctx context.Context, id string) (*Device, error) {
+	var d Device
+	var enrolled string
+	var revoked, seen sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT id, public_key, point_code, point_name, app_version, enrolled_at, revoked_at, last_seen, heartbeat FROM devices WHERE id = ?`, id).
+		Scan(&d.ID, &d.PublicKey, &d.PointCode, &d.PointName, &d.AppVersion, &enrolled, &revoked, &seen, &d.Heartbeat)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiosk.Errorf(kiosk.ENotFound, "unknown device %q", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.EnrolledAt, _ = time.Parse(time.RFC3339Nano, enrolled)
+	d.Revoked = revoked.Valid
+	if seen.Valid {
+		d.LastSeen, _ = time.Parse(time.RFC3339Nano, seen.String)
+	}
+	return &d, nil
+}
+
+// Devices lists all devices.
+func (s *Store) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM devices ORDER BY enrolled_at`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	var out []Device
+	for _, id := range ids {
+		d, err := s.Device(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, nil
+}
+
+// Revoke stops a device; it keeps its data but is refused from now on.
+func (s *Store) Revoke(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, s.now(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return kiosk.Errorf(kiosk.ENotFound, "unknown device %q", id)
+	}
+	return nil
+}
+
+// seen records a request: a nonce used twice is a replay.
+func (s *Store) seen(ctx context.Context, device, nonce string) (replay bool, err error) {
+	now := s.Now().UTC()
+	_, err = s.db.ExecContext(ctx, `INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?)`, device, nonce, now.Format(time.RFC3339Nano))
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return true, nil
+		}
+		return false, err
+	}
+	// Nonces older than twice the allowed skew can no longer pass the
+	// timestamp check, so they need not be kept.
+	s.db.ExecContext(ctx, `DELETE FROM nonces WHERE seen_at < ?`, now.Add(-11*time.Minute).Format(time.RFC3339Nano))
+	s.db.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE id = ?`, now.Format(time.RFC3339Nano), device)
+	return false, nil
+}
+
+// Summary is one submission in the operator's list.
+type Summary struct {
+	ID         string    `json:"id"`
+	ReceiptNo  string    `json:"receipt_no"`
+	Matter     string    `json:"matter"`
+	DeviceID   string    `json:"device_id"`
+	Status     string    `json:"status"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Submissions lists what the district has received.
+func (s *Store) Submissions(ctx context.Context) ([]Summary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, receipt_no, matter, device_id, status, received_at FROM submissions ORDER BY received_at, receipt_no`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Summary
+	for rows.Next() {
+		var r Summary
+		var at string
+		if err := rows.Scan(&r.ID, &r.ReceiptNo, &r.Matter, &r.DeviceID, &r.Status, &at); err != nil {
+			return nil, err
+		}
+		r.ReceivedAt, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+var settable = map[string]bool{kiosk.StatusAccepted: true, kiosk.StatusInProgress: true, kiosk.StatusDone: true, kiosk.StatusReturned: true, kiosk.StatusRefused: true}
+
+// SetStatus moves a submission on and puts the change in the feed of the
+// kiosk that sent it, in one transaction.
+func (s *Store) SetStatus(ctx context.Context, receiptNo, status, note, operator string) error {
+	if !settable[status] {
+		return kiosk.Errorf(kiosk.EInvalid, "status %q is not one of accepted, in_progress, done, returned, refused", status)
+	}
+	note = strings.TrimSpace(note)
+	if (status == kiosk.StatusReturned || status == kiosk.StatusRefused) && note == "" {
+		return kiosk.Errorf(kiosk.EInvalid, "a %s status needs a note saying why (the village agent shows it to the villager)", status)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var id, device string
+	err = tx.QueryRowContext(ctx, `SELECT id, device_id FROM submissions WHERE receipt_no = ?`, receiptNo).Scan(&id, &device)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kiosk.Errorf(kiosk.ENotFound, "no submission with receipt number %s", receiptNo)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ? WHERE id = ?`, status, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, operator, at) VALUES (?, ?, ?, 'status', ?, ?, ?, ?)`,
+		device, id, receiptNo, status, note, operator, s.now()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

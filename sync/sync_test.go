@@ -1,0 +1,258 @@
+package sync_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/store"
+	kiosksync "github.com/keqiao/villagekiosk/sync"
+	server "github.com/keqiao/villagekiosk/sync/district"
+)
+
+// district is a real district server over httptest, on its own SQLite file.
+type district struct {
+	st  *server.Store
+	srv *httptest.Server
+	dir string
+}
+
+func newDistrict(t *testing.T) *district {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := server.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewServer(server.NewHandler(st, server.Options{Name: "柯桥区人社局", Logger: log.New(os.Stderr, "district: ", 0)}))
+	t.Cleanup(srv.Close)
+	return &district{st: st, srv: srv, dir: dir}
+}
+
+// villageKiosk is a kiosk store with a catalog, a point, an agent and a key.
+type villageKiosk struct {
+	db    *store.DB
+	subs  *store.SubmissionService
+	agent *kiosk.Agent
+	key   ed25519.PrivateKey
+	dir   string
+}
+
+func newKiosk(t *testing.T) *villageKiosk {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "kiosk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	doc, _ := os.ReadFile("../testdata/catalog-small.json")
+	if _, err := store.NewCatalogService(db).Install(ctx, doc, kiosk.OriginFile); err != nil {
+		t.Fatal(err)
+	}
+	store.NewSettingsService(db).SetPoint(ctx, kiosk.PointInfo{Code: "330603101201", Name: "王化村"})
+	agent, err := store.NewAgentService(db).CreateAgent(ctx, "王芳", "2468", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	return &villageKiosk{db: db, subs: store.NewSubmissionService(db), agent: agent, key: key, dir: dir}
+}
+
+// save takes a submission offline with one scan of the given size.
+func (k *villageKiosk) save(t *testing.T, name string, scanBytes int) *kiosk.Submission {
+	t.Helper()
+	ctx := context.Background()
+	data := make([]byte, scanBytes)
+	copy(data, []byte{0xFF, 0xD8, 0xFF, 0xE0})
+	copy(data[8:], name)
+	for i := 32; i < len(data); i++ {
+		data[i] = byte(i * 7)
+	}
+	src := filepath.Join(k.dir, name+".jpg")
+	os.WriteFile(src, data, 0o644)
+	a, err := k.subs.Stage(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := k.subs.Save(ctx, &kiosk.Draft{
+		Matter:    "3306210001-01",
+		Applicant: kiosk.Applicant{Name: name, IDNumber: "11010519491231002X", Phone: "13800138000"},
+		Fields:    map[string]string{"bank": "中国农业银行"},
+		Materials: []kiosk.MaterialInput{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{a}}},
+		Consent:   true,
+	}, k.agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+func (k *villageKiosk) enroll(t *testing.T, d *district) *kiosksync.Syncer {
+	t.Helper()
+	ctx := context.Background()
+	code, _, err := d.st.CreateEnrollCode(ctx, "330603101201", "王化村")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &kiosksync.Client{BaseURL: d.srv.URL, Key: k.key}
+	reply, err := c.Enroll(ctx, code, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DeviceID = reply.DeviceID
+	return &kiosksync.Syncer{Client: c, Queue: store.NewSyncQueue(k.db), AppVersion: "test"}
+}
+
+func (k *villageKiosk) status(t *testing.T, id string) (string, string) {
+	t.Helper()
+	s, err := k.subs.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Status, s.DistrictNote
+}
+
+// TestEndToEnd: enrol, save offline, sync; the district has each submission
+// once with byte-identical attachments; statuses set at the district reach
+// the kiosk; replaying a round changes nothing.
+func TestEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	var subs []*kiosk.Submission
+	for i, name := range []string{"张三", "李四", "𠮷野"} {
+		subs = append(subs, k.save(t, name, 100_000+i*400_000)) // the last spans several chunks
+	}
+
+	rep, err := sy.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Uploaded != 3 || rep.WaitingAfter != 0 || len(rep.Parked) != 0 {
+		t.Fatalf("round: %+v", rep)
+	}
+	list, err := d.st.Submissions(ctx)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("district has %d submissions (%v), want 3", len(list), err)
+	}
+	for _, s := range subs {
+		a := s.Materials[0].Attachments[0]
+		mine, _ := os.ReadFile(store.NewSyncQueue(k.db).AttachmentPath(a.SHA256))
+		theirs, err := os.ReadFile(filepath.Join(d.dir, "attachments", a.SHA256[:2], a.SHA256))
+		sum := sha256.Sum256(theirs)
+		if err != nil || string(mine) != string(theirs) || hex.EncodeToString(sum[:]) != a.SHA256 {
+			t.Fatalf("attachment %s differs at the district: %v", a.Name, err)
+		}
+		if st, _ := k.status(t, s.ID); st != kiosk.StatusReceived {
+			t.Fatalf("%s on the kiosk is %s, want received", s.ReceiptNo, st)
+		}
+	}
+
+	// The district returns one for more material and finishes another.
+	if err := d.st.SetStatus(ctx, subs[0].ReceiptNo, kiosk.StatusReturned, "请补交近期免冠一寸照片", "区经办员"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.st.SetStatus(ctx, subs[1].ReceiptNo, kiosk.StatusDone, "", "区经办员"); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = sy.RunOnce(ctx); err != nil || rep.Changes < 2 {
+		t.Fatalf("second round: %+v %v", rep, err)
+	}
+	if st, note := k.status(t, subs[0].ID); st != kiosk.StatusReturned || note != "请补交近期免冠一寸照片" {
+		t.Fatalf("returned: got %s %q", st, note)
+	}
+	if st, _ := k.status(t, subs[1].ID); st != kiosk.StatusDone {
+		t.Fatalf("done: got %s", st)
+	}
+
+	// Replaying every upload changes nothing at the district.
+	store.NewSyncQueue(k.db).Requeue(ctx, time.Now())
+	if rep, err = sy.RunOnce(ctx); err != nil || rep.Uploaded != 3 || rep.BytesSent != 0 {
+		t.Fatalf("replay round: %+v %v", rep, err)
+	}
+	if list, _ := d.st.Submissions(ctx); len(list) != 3 {
+		t.Fatalf("after replay the district has %d submissions", len(list))
+	}
+	if st, _ := k.status(t, subs[1].ID); st != kiosk.StatusDone {
+		t.Fatalf("a replay reset the status to %s", st)
+	}
+}
+
+// TestCaptivePortal: a Wi-Fi login page that answers 200 to everything gets
+// nothing uploaded, and the queue stays.
+func TestCaptivePortal(t *testing.T) {
+	k := newKiosk(t)
+	k.save(t, "张三", 1000)
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<html>请登录 Wi-Fi</html>"))
+	}))
+	defer portal.Close()
+	sy := &kiosksync.Syncer{Client: &kiosksync.Client{BaseURL: portal.URL, DeviceID: "dev-x", Key: k.key}, Queue: store.NewSyncQueue(k.db)}
+	_, err := sy.RunOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "did not come from the district") {
+		t.Fatalf("got %v", err)
+	}
+	if n, _, _, _ := store.NewSyncQueue(k.db).Stats(context.Background()); n != 1 {
+		t.Fatalf("queue: %d waiting, want 1", n)
+	}
+}
+
+// TestConflictParked: the same id with other content at the district is
+// parked with its reason, and does not block the next submission.
+func TestConflictParked(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	first := k.save(t, "张三", 1000)
+	if _, err := sy.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Tamper with the kiosk's copy and queue it again, then add a new one.
+	if _, err := k.db.SQL().Exec(`UPDATE submissions SET payload = CAST(replace(CAST(payload AS TEXT), '张三', '张三丰') AS BLOB) WHERE id = ?`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	store.NewSyncQueue(k.db).Requeue(ctx, time.Now())
+	k.save(t, "李四", 1000)
+	rep, err := sy.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Parked) != 1 || !strings.Contains(rep.Parked[0], first.ID) || rep.Uploaded != 1 {
+		t.Fatalf("round: %+v", rep)
+	}
+	if _, parked, _, _ := store.NewSyncQueue(k.db).Stats(ctx); parked != 1 {
+		t.Fatalf("parked: %d", parked)
+	}
+}
+
+// TestRevoked: a revoked kiosk is refused plainly and keeps its data.
+func TestRevoked(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	if err := d.st.Revoke(ctx, sy.Client.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	k.save(t, "张三", 1000)
+	_, err := sy.RunOnce(ctx)
+	e, ok := kiosksync.AsError(err)
+	if !ok || e.Code != kiosksync.ERevoked {
+		t.Fatalf("got %v", err)
+	}
+	if n, _, _, _ := store.NewSyncQueue(k.db).Stats(ctx); n != 1 {
+		t.Fatal("the queue was lost")
+	}
+}
