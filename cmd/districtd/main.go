@@ -1,14 +1,180 @@
-// Command districtd is the district platform server, the other end of the
-// kiosks' sync. It is built in the sync and district-web issues; until then
-// it only says so, so that packaging and CI already know the binary.
+// Command districtd is the district platform server: the other end of the
+// kiosks' sync (docs/protocol.md), and operator commands for scripts.
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/skip2/go-qrcode"
+
+	"github.com/keqiao/villagekiosk/sync/district"
 )
 
+const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME]
+       districtd enroll-code --point CODE --name NAME --data DIR [--qr FILE.png]
+       districtd submissions --json --data DIR
+       districtd set-status RECEIPT-NO --status accepted|in_progress|done|returned|refused [--note TEXT] --data DIR
+       districtd devices --json --data DIR
+       districtd revoke DEVICE --data DIR
+       districtd new-epoch --data DIR     after restoring a backup: kiosks send again what it lacks
+`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "districtd: the district platform is not built yet; see the sync issue")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main runs districtd with args and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := fs.String("data", os.Getenv("DISTRICTD_DATA"), "data folder")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	name := fs.String("name", "柯桥区人力资源和社会保障局", "district name")
+	point := fs.String("point", "", "service point code")
+	qr := fs.String("qr", "", "also write the code as a QR image")
+	status := fs.String("status", "", "new status")
+	note := fs.String("note", "", "why (required for returned and refused)")
+	fs.Bool("json", true, "print JSON")
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			fmt.Fprintf(stderr, "districtd: %v\n\n%s", err, usage)
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if *data == "" {
+		fmt.Fprintf(stderr, "districtd: --data DIR is required\n\n%s", usage)
+		return 2
+	}
+	st, err := district.Open(ctx, *data)
+	if err != nil {
+		fmt.Fprintln(stderr, "districtd:", err)
+		return 1
+	}
+	defer st.Close()
+	err = run(ctx, st, cmd, pos, stdout, options{addr: *addr, name: *name, point: *point, qr: *qr, status: *status, note: *note})
+	if err != nil {
+		fmt.Fprintln(stderr, "districtd:", err)
+		return 1
+	}
+	return 0
+}
+
+type options struct{ addr, name, point, qr, status, note string }
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func run(ctx context.Context, st *district.Store, cmd string, pos []string, stdout io.Writer, o options) error {
+	switch cmd {
+	case "serve":
+		return serve(ctx, st, o, stdout)
+	case "enroll-code":
+		code, expires, err := st.CreateEnrollCode(ctx, o.point, o.name)
+		if err != nil {
+			return err
+		}
+		if o.qr != "" {
+			// The QR holds the one-time code only: no URL, no lasting secret.
+			if err := qrcode.WriteFile(code, qrcode.Medium, 320, o.qr); err != nil {
+				return fmt.Errorf("write QR image: %w", err)
+			}
+		}
+		fmt.Fprintf(stdout, "%s\nvalid until %s, once, for %s (%s)\n", code, expires.Local().Format("2006-01-02 15:04"), o.name, o.point)
+		return nil
+	case "submissions":
+		list, err := st.Submissions(ctx)
+		if err != nil {
+			return err
+		}
+		if list == nil {
+			list = []district.Summary{}
+		}
+		return printJSON(stdout, list)
+	case "set-status":
+		if len(pos) != 1 {
+			return errors.New("set-status needs one RECEIPT-NO")
+		}
+		if err := st.SetStatus(ctx, pos[0], o.status, o.note, "districtd"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is now %s\n", pos[0], o.status)
+		return nil
+	case "devices":
+		list, err := st.Devices(ctx)
+		if err != nil {
+			return err
+		}
+		if list == nil {
+			list = []district.Device{}
+		}
+		return printJSON(stdout, list)
+	case "revoke":
+		if len(pos) != 1 {
+			return errors.New("revoke needs one DEVICE id")
+		}
+		if err := st.Revoke(ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s revoked\n", pos[0])
+		return nil
+	case "new-epoch":
+		e, err := st.NewEpoch(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "epoch %s\n", e)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", cmd, strings.TrimSpace(usage))
+}
+
+func serve(ctx context.Context, st *district.Store, o options, stdout io.Writer) error {
+	logger := log.New(os.Stderr, "districtd: ", log.LstdFlags)
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	srv := &http.Server{Handler: district.NewHandler(st, district.Options{Name: o.name, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute}
+	fmt.Fprintf(stdout, "districtd listening on %s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shut)
+	}
 }

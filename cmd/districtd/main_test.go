@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func runMain(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCommands(t *testing.T) {
+	data := t.TempDir()
+	qr := filepath.Join(t.TempDir(), "code.png")
+	code, out, errOut := runMain(t, "enroll-code", "--point", "330603101201", "--name", "王化村", "--qr", qr, "--data", data)
+	if code != 0 || len(strings.Fields(out)[0]) != 10 {
+		t.Fatalf("enroll-code: %d %q %q", code, out, errOut)
+	}
+	if fi, err := os.Stat(qr); err != nil || fi.Size() == 0 {
+		t.Fatalf("QR image: %v", err)
+	}
+	for _, bad := range [][]string{
+		{"enroll-code", "--point", "", "--name", "x"},
+		{"set-status", "330603101201-20261128-0001", "--status", "done"},
+		{"set-status", "x", "--status", "lost"},
+		{"revoke", "dev-nosuch"},
+		{"frobnicate"},
+	} {
+		if code, _, errOut := runMain(t, append(bad, "--data", data)...); code == 0 || errOut == "" {
+			t.Errorf("%v: exit %d, message %q", bad, code, errOut)
+		}
+	}
+	if code, _, errOut := runMain(t, "devices"); code == 0 || !strings.Contains(errOut, "--data") {
+		t.Errorf("no data folder: %q", errOut)
+	}
+}
+
+// binary returns a built binary: from the environment (make test builds
+// them) or built here.
+func binary(t *testing.T, env, pkg string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// TestRealProcesses runs districtd and the kiosk as separate processes on
+// loopback: enrol, save offline, sync, set statuses at the district, sync,
+// and the kiosk shows them.
+func TestRealProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts both programs")
+	}
+	kioskBin := binary(t, "KIOSK_BIN", "../kiosk")
+	districtBin := binary(t, "DISTRICTD_BIN", ".")
+	ddata, kdata := t.TempDir(), t.TempDir()
+
+	srv := exec.Command(districtBin, "serve", "--addr", "127.0.0.1:0", "--data", ddata)
+	stdout, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(line, "listening on ") {
+		t.Fatalf("districtd did not start: %q %v", line, err)
+	}
+	url := "http://" + strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "districtd listening on "))
+
+	sh := func(bin string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
+		}
+		return string(out)
+	}
+	sh(kioskBin, "setup", "--point", "330603101201", "--point-name", "王化村便民服务中心", "--data", kdata)
+	sh(kioskBin, "agent", "add", "王芳", "--pin", "2468", "--data", kdata)
+	receipt := strings.TrimSpace(sh(kioskBin, "submit", "--json", "../../docs/examples/submission.json", "--data", kdata))
+	code := strings.Fields(sh(districtBin, "enroll-code", "--point", "330603101201", "--name", "王化村便民服务中心", "--data", ddata))[0]
+	sh(kioskBin, "enroll", "--district", url, "--code", code, "--data", kdata)
+	if out := sh(kioskBin, "sync", "--once", "--data", kdata); !strings.Contains(out, "uploaded 1,") {
+		t.Fatalf("sync: %s", out)
+	}
+	type row struct {
+		ReceiptNo string `json:"receipt_no"`
+		Status    string `json:"status"`
+	}
+	var list []row
+	json.Unmarshal([]byte(sh(districtBin, "submissions", "--json", "--data", ddata)), &list)
+	if len(list) != 1 || list[0].ReceiptNo != receipt {
+		t.Fatalf("district has %+v, want %s", list, receipt)
+	}
+	sh(districtBin, "set-status", receipt, "--status", "returned", "--note", "请补交解除劳动合同证明", "--data", ddata)
+	sh(kioskBin, "sync", "--once", "--data", kdata)
+	var mine []row
+	json.Unmarshal([]byte(sh(kioskBin, "submissions", "--json", "--data", kdata)), &mine)
+	if len(mine) != 1 || mine[0].Status != "returned" {
+		t.Fatalf("kiosk shows %+v, want returned", mine)
+	}
+	// A second round moves nothing and duplicates nothing.
+	if out := sh(kioskBin, "sync", "--once", "--data", kdata); !strings.Contains(out, "uploaded 0,") {
+		t.Fatalf("second sync: %s", out)
+	}
+	json.Unmarshal([]byte(sh(districtBin, "submissions", "--json", "--data", ddata)), &list)
+	if len(list) != 1 {
+		t.Fatalf("district has %d submissions after a second round", len(list))
+	}
+}
