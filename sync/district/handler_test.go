@@ -1,0 +1,281 @@
+package district_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+	kiosksync "github.com/keqiao/villagekiosk/sync"
+	"github.com/keqiao/villagekiosk/sync/district"
+)
+
+type env struct {
+	st     *district.Store
+	srv    *httptest.Server
+	device string
+	key    ed25519.PrivateKey
+}
+
+func newEnv(t *testing.T, opts district.Options) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := district.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewServer(district.NewHandler(st, opts))
+	t.Cleanup(srv.Close)
+	code, _, _ := st.CreateEnrollCode(ctx, "330603101201", "王化村")
+	_, key, _ := ed25519.GenerateKey(nil)
+	c := &kiosksync.Client{BaseURL: srv.URL, Key: key}
+	reply, err := c.Enroll(ctx, code, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{st: st, srv: srv, device: reply.DeviceID, key: key}
+}
+
+// send makes a signed request; mutate may spoil it after signing.
+func (e *env) send(t *testing.T, method, path string, body []byte, at time.Time, nonce string, mutate func(*http.Request)) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	kiosksync.Sign(req, body, e.device, e.key, at, nonce)
+	if mutate != nil {
+		mutate(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func nonce(i int) string { return fmt.Sprintf("nonce-%016d", i) }
+
+func problemOf(t *testing.T, resp *http.Response) kiosksync.Problem {
+	var p kiosksync.Problem
+	json.NewDecoder(resp.Body).Decode(&p)
+	return p
+}
+
+// TestSignedRequests refuses every kind of bad request with its reason, and
+// every reply carries the protocol header.
+func TestSignedRequests(t *testing.T) {
+	e := newEnv(t, district.Options{})
+	now := time.Now()
+	ok := e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(1), nil)
+	if ok.StatusCode != 200 || ok.Header.Get(kiosksync.ProtocolHeader) != kiosksync.Protocol {
+		t.Fatalf("good request: %d %q", ok.StatusCode, ok.Header.Get(kiosksync.ProtocolHeader))
+	}
+	for _, tc := range []struct {
+		name   string
+		resp   func() *http.Response
+		status int
+		want   string
+	}{
+		{"ErrUnsigned", func() *http.Response {
+			r, _ := http.Get(e.srv.URL + "/v1/changes?after=0")
+			return r
+		}, 401, "not signed"},
+		{"ErrUnknownDevice", func() *http.Response {
+			return e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(2), func(r *http.Request) { r.Header.Set(kiosksync.HeaderDevice, "dev-unknown") })
+		}, 401, "unknown device"},
+		{"ErrAlteredBody", func() *http.Response {
+			return e.send(t, "POST", "/v1/heartbeat", []byte(`{"queue":1}`), now, nonce(3), func(r *http.Request) {
+				r.Body = io.NopCloser(strings.NewReader(`{"queue":9}`))
+				r.ContentLength = 11
+			})
+		}, 401, "signature does not match"},
+		{"ErrAlteredPath", func() *http.Response {
+			return e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(4), func(r *http.Request) { r.URL.RawQuery = "after=5" })
+		}, 401, "signature does not match"},
+		{"ErrReplayed", func() *http.Response { return e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(1), nil) }, 401, "replayed"},
+		{"ErrStale", func() *http.Response { return e.send(t, "GET", "/v1/changes?after=0", nil, now.Add(-6*time.Minute), nonce(5), nil) }, 401, "outside"},
+		{"ErrFuture", func() *http.Response { return e.send(t, "GET", "/v1/changes?after=0", nil, now.Add(6*time.Minute), nonce(6), nil) }, 401, "outside"},
+		{"ErrTooLarge", func() *http.Response {
+			return e.send(t, "POST", "/v1/heartbeat", bytes.Repeat([]byte("x"), 2<<20), now, nonce(7), nil)
+		}, 413, "over"},
+		{"ErrPathTrick", func() *http.Response {
+			return e.send(t, "GET", "/v1/attachments/..%2F..%2Fdistrict.db", nil, now, nonce(8), nil)
+		}, 400, "SHA-256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tc.resp()
+			p := problemOf(t, resp)
+			if resp.StatusCode != tc.status || !strings.Contains(p.Message, tc.want) || resp.Header.Get(kiosksync.ProtocolHeader) == "" {
+				t.Fatalf("got %d %+v, want %d …%s…", resp.StatusCode, p, tc.status, tc.want)
+			}
+		})
+	}
+	t.Run("ErrRevoked", func(t *testing.T) {
+		e.st.Revoke(context.Background(), e.device)
+		resp := e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(9), nil)
+		if p := problemOf(t, resp); resp.StatusCode != 403 || p.Code != kiosksync.ERevoked {
+			t.Fatalf("got %d %+v", resp.StatusCode, p)
+		}
+	})
+}
+
+func TestEnroll_Errors(t *testing.T) {
+	e := newEnv(t, district.Options{})
+	ctx := context.Background()
+	_, key, _ := ed25519.GenerateKey(nil)
+	c := &kiosksync.Client{BaseURL: e.srv.URL, Key: key}
+	code, _, _ := e.st.CreateEnrollCode(ctx, "330603101202", "东村")
+	if _, err := c.Enroll(ctx, code, "t"); err != nil {
+		t.Fatal(err)
+	}
+	_, key2, _ := ed25519.GenerateKey(nil)
+	c2 := &kiosksync.Client{BaseURL: e.srv.URL, Key: key2}
+	if _, err := c2.Enroll(ctx, code, "t"); err == nil || !strings.Contains(err.Error(), "used already") {
+		t.Fatalf("reused code: %v", err)
+	}
+	if _, err := c2.Enroll(ctx, "NOSUCHCODE", "t"); err == nil || !strings.Contains(err.Error(), "unknown enrolment code") {
+		t.Fatalf("unknown code: %v", err)
+	}
+	e.st.Now = func() time.Time { return time.Now().Add(-25 * time.Hour) }
+	old, _, _ := e.st.CreateEnrollCode(ctx, "330603101203", "西村")
+	e.st.Now = time.Now
+	if _, err := c2.Enroll(ctx, old, "t"); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired code: %v", err)
+	}
+	resp, _ := http.Post(e.srv.URL+"/v1/enroll", "application/json", strings.NewReader(`{"code":"X","public_key":"short"}`))
+	if resp.StatusCode != 400 {
+		t.Fatalf("bad key: %d", resp.StatusCode)
+	}
+}
+
+// TestAttachments uploads in chunks, resumes after a cut, refuses a wrong
+// offset and a file whose hash does not match.
+func TestAttachments(t *testing.T) {
+	e := newEnv(t, district.Options{})
+	ctx := context.Background()
+	c := &kiosksync.Client{BaseURL: e.srv.URL, Key: e.key, DeviceID: e.device}
+	data := bytes.Repeat([]byte("扫描件"), kiosksync.ChunkSize) // 2.25 chunks' worth of 9 bytes
+	data = data[:kiosksync.ChunkSize*2+1000]
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	total := int64(len(data))
+	if _, err := c.PutChunk(ctx, sha, 0, total, data[:kiosksync.ChunkSize]); err != nil {
+		t.Fatal(err)
+	}
+	// A cut: the kiosk asks and continues from what the district has.
+	st, err := c.AttachmentState(ctx, sha)
+	if err != nil || st.Have != kiosksync.ChunkSize || st.Complete {
+		t.Fatalf("state after one chunk: %+v %v", st, err)
+	}
+	if _, err := c.PutChunk(ctx, sha, 0, total, data[:kiosksync.ChunkSize]); err == nil || !strings.Contains(err.Error(), "continue from there") {
+		t.Fatalf("wrong offset: %v", err)
+	}
+	c.PutChunk(ctx, sha, kiosksync.ChunkSize, total, data[kiosksync.ChunkSize:2*kiosksync.ChunkSize])
+	st, err = c.PutChunk(ctx, sha, 2*kiosksync.ChunkSize, total, data[2*kiosksync.ChunkSize:])
+	if err != nil || !st.Complete || st.Have != total {
+		t.Fatalf("last chunk: %+v %v", st, err)
+	}
+
+	bad := bytes.Repeat([]byte{1}, 100)
+	wrong := strings.Repeat("ab", 32)
+	if _, err := c.PutChunk(ctx, wrong, 0, 100, bad); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("hash mismatch: %v", err)
+	}
+	if st, _ := c.AttachmentState(ctx, wrong); st.Have != 0 {
+		t.Fatalf("a damaged upload was kept: %+v", st)
+	}
+}
+
+func upload(sub *kiosk.Submission) []byte {
+	canonical, _ := json.Marshal(sub)
+	body, _ := json.Marshal(kiosksync.SubmissionUpload{Submission: *sub, ContentHash: kiosksync.ContentHash(canonical)})
+	return body
+}
+
+// TestSubmissions: a replay gets the byte-identical reply and adds nothing;
+// the same id with other content is a conflict; a missing attachment is 422.
+func TestSubmissions(t *testing.T) {
+	e := newEnv(t, district.Options{})
+	ctx := context.Background()
+	sub := &kiosk.Submission{ID: "0190-1", ReceiptNo: "330603101201-20261128-0001", Matter: "3306210001-01",
+		Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"}}
+	first := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(1), nil)
+	firstBody, _ := io.ReadAll(first.Body)
+	if first.StatusCode != 200 {
+		t.Fatalf("first: %d %s", first.StatusCode, firstBody)
+	}
+	var wg sync.WaitGroup
+	bodies := make([][]byte, 20)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(100+i), nil)
+			bodies[i], _ = io.ReadAll(resp.Body)
+		}()
+	}
+	wg.Wait()
+	for _, b := range bodies {
+		if !bytes.Equal(b, firstBody) {
+			t.Fatalf("replay answered %s, want %s", b, firstBody)
+		}
+	}
+	list, _ := e.st.Submissions(ctx)
+	if len(list) != 1 {
+		t.Fatalf("%d submissions after replays", len(list))
+	}
+
+	other := *sub
+	other.Applicant.Name = "李四"
+	resp := e.send(t, "POST", "/v1/submissions", upload(&other), time.Now(), nonce(2), nil)
+	if p := problemOf(t, resp); resp.StatusCode != 409 || !strings.Contains(p.Message, sub.ReceiptNo) {
+		t.Fatalf("conflict: %d %+v", resp.StatusCode, p)
+	}
+
+	withFile := &kiosk.Submission{ID: "0190-2", ReceiptNo: "330603101201-20261128-0002", Matter: "3306210001-01",
+		Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{{SHA256: strings.Repeat("cd", 32), Size: 5}}}}}
+	resp = e.send(t, "POST", "/v1/submissions", upload(withFile), time.Now(), nonce(3), nil)
+	if p := problemOf(t, resp); resp.StatusCode != 422 || p.Code != kiosksync.EIncomplete {
+		t.Fatalf("missing attachment: %d %+v", resp.StatusCode, p)
+	}
+	tampered := upload(sub)
+	tampered = bytes.Replace(tampered, []byte(`"content_hash":"`), []byte(`"content_hash":"00`), 1)
+	resp = e.send(t, "POST", "/v1/submissions", tampered, time.Now(), nonce(4), nil)
+	if resp.StatusCode != 400 {
+		t.Fatalf("hash mismatch: %d", resp.StatusCode)
+	}
+}
+
+// TestLoadShedding: beyond MaxInFlight the district answers 429 with
+// Retry-After rather than queueing without end.
+func TestLoadShedding(t *testing.T) {
+	e := newEnv(t, district.Options{MaxInFlight: 1})
+	// Hold the only slot with a request whose body arrives slowly.
+	pr, pw := io.Pipe()
+	go func() {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/heartbeat", pr)
+		http.DefaultClient.Do(req)
+	}()
+	pw.Write([]byte("{"))
+	time.Sleep(100 * time.Millisecond)
+	resp, err := http.Get(e.srv.URL + "/v1/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("got %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
