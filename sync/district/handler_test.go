@@ -104,8 +104,12 @@ func TestSignedRequests(t *testing.T) {
 			return e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(4), func(r *http.Request) { r.URL.RawQuery = "after=5" })
 		}, 401, "signature does not match"},
 		{"ErrReplayed", func() *http.Response { return e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(1), nil) }, 401, "replayed"},
-		{"ErrStale", func() *http.Response { return e.send(t, "GET", "/v1/changes?after=0", nil, now.Add(-6*time.Minute), nonce(5), nil) }, 401, "outside"},
-		{"ErrFuture", func() *http.Response { return e.send(t, "GET", "/v1/changes?after=0", nil, now.Add(6*time.Minute), nonce(6), nil) }, 401, "outside"},
+		{"ErrStale", func() *http.Response {
+			return e.send(t, "GET", "/v1/changes?after=0", nil, now.Add(-6*time.Minute), nonce(5), nil)
+		}, 401, "outside"},
+		{"ErrFuture", func() *http.Response {
+			return e.send(t, "GET", "/v1/changes?after=0", nil, now.Add(6*time.Minute), nonce(6), nil)
+		}, 401, "outside"},
 		{"ErrTooLarge", func() *http.Response {
 			return e.send(t, "POST", "/v1/heartbeat", bytes.Repeat([]byte("x"), 2<<20), now, nonce(7), nil)
 		}, 413, "over"},
@@ -278,4 +282,3 @@ func TestLoadShedding(t *testing.T) {
 		t.Fatalf("got %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
-
