@@ -3,11 +3,11 @@ package sync_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"io"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
