@@ -28,7 +28,11 @@ type env struct {
 	key    ed25519.PrivateKey
 }
 
-func newEnv(t *testing.T, opts district.Options) *env {
+func newEnv(t *testing.T, opts district.Options) *env { return newEnvTB(t, opts) }
+
+func newEnvB(b *testing.B) *env { return newEnvTB(b, district.Options{}) }
+
+func newEnvTB(t testing.TB, opts district.Options) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := district.Open(ctx, t.TempDir())
@@ -48,8 +52,17 @@ func newEnv(t *testing.T, opts district.Options) *env {
 	return &env{st: st, srv: srv, device: reply.DeviceID, key: key}
 }
 
+// sendB is send for benchmarks.
+func (e *env) sendB(b *testing.B, method, path string, body []byte, at time.Time, nonce string) *http.Response {
+	return e.sendTB(b, method, path, body, at, nonce, nil)
+}
+
 // send makes a signed request; mutate may spoil it after signing.
 func (e *env) send(t *testing.T, method, path string, body []byte, at time.Time, nonce string, mutate func(*http.Request)) *http.Response {
+	return e.sendTB(t, method, path, body, at, nonce, mutate)
+}
+
+func (e *env) sendTB(t testing.TB, method, path string, body []byte, at time.Time, nonce string, mutate func(*http.Request)) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
 	kiosksync.Sign(req, body, e.device, e.key, at, nonce)

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver
@@ -32,8 +33,10 @@ var migrationFS embed.FS
 
 // Store is the district's database and attachment folder.
 type Store struct {
-	db  *sql.DB
-	dir string
+	db     *sql.DB
+	dir    string
+	mu     sync.Mutex
+	pruned time.Time // when old nonces were last dropped
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -257,21 +260,38 @@ func (s *Store) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
-// seen records a request: a nonce used twice is a replay.
+// seen records a request's nonce and the device's last contact in one
+// commit: a nonce used twice is a replay.
 func (s *Store) seen(ctx context.Context, device, nonce string) (replay bool, err error) {
 	now := s.Now().UTC()
-	_, err = s.db.ExecContext(ctx, `INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?)`, device, nonce, now.Format(time.RFC3339Nano))
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if _, err = tx.ExecContext(ctx, `INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?)`, device, nonce, now.Format(time.RFC3339Nano)); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return true, nil
 		}
 		return false, err
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE id = ?`, now.Format(time.RFC3339Nano), device); err != nil {
+		return false, err
+	}
 	// Nonces older than twice the allowed skew can no longer pass the
-	// timestamp check, so they need not be kept.
-	s.db.ExecContext(ctx, `DELETE FROM nonces WHERE seen_at < ?`, now.Add(-11*time.Minute).Format(time.RFC3339Nano))
-	s.db.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE id = ?`, now.Format(time.RFC3339Nano), device)
-	return false, nil
+	// timestamp check; they are dropped once a minute, not on every request.
+	s.mu.Lock()
+	prune := now.Sub(s.pruned) > time.Minute
+	if prune {
+		s.pruned = now
+	}
+	s.mu.Unlock()
+	if prune {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM nonces WHERE seen_at < ?`, now.Add(-11*time.Minute).Format(time.RFC3339Nano)); err != nil {
+			return false, err
+		}
+	}
+	return false, tx.Commit()
 }
 
 // Summary is one submission in the operator's list.
