@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -30,7 +31,9 @@ type district struct {
 	dir string
 }
 
-func newDistrict(t *testing.T) *district {
+func newDistrict(t *testing.T) *district { return newDistrictTB(t) }
+
+func newDistrictTB(t testing.TB) *district {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := server.Open(context.Background(), dir)
@@ -52,7 +55,9 @@ type villageKiosk struct {
 	dir   string
 }
 
-func newKiosk(t *testing.T) *villageKiosk {
+func newKiosk(t *testing.T) *villageKiosk { return newKioskTB(t) }
+
+func newKioskTB(t testing.TB) *villageKiosk {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -76,25 +81,34 @@ func newKiosk(t *testing.T) *villageKiosk {
 
 // save takes a submission offline with one scan of the given size.
 func (k *villageKiosk) save(t *testing.T, name string, scanBytes int) *kiosk.Submission {
+	return k.saveN(t, name, 1, scanBytes)
+}
+
+// saveN takes a submission offline with n different scans of the given size.
+func (k *villageKiosk) saveN(t testing.TB, name string, n, scanBytes int) *kiosk.Submission {
 	t.Helper()
 	ctx := context.Background()
-	data := make([]byte, scanBytes)
-	copy(data, []byte{0xFF, 0xD8, 0xFF, 0xE0})
-	copy(data[8:], name)
-	for i := 32; i < len(data); i++ {
-		data[i] = byte(i * 7)
-	}
-	src := filepath.Join(k.dir, name+".jpg")
-	os.WriteFile(src, data, 0o644)
-	a, err := k.subs.Stage(ctx, src)
-	if err != nil {
-		t.Fatal(err)
+	var atts []kiosk.Attachment
+	for j := 0; j < n; j++ {
+		data := make([]byte, scanBytes)
+		copy(data, []byte{0xFF, 0xD8, 0xFF, 0xE0})
+		copy(data[8:], fmt.Sprintf("%s-%d", name, j))
+		for i := 64; i < len(data); i++ {
+			data[i] = byte(i * 7)
+		}
+		src := filepath.Join(k.dir, "scan.jpg")
+		os.WriteFile(src, data, 0o644)
+		a, err := k.subs.Stage(ctx, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		atts = append(atts, a)
 	}
 	sub, err := k.subs.Save(ctx, &kiosk.Draft{
 		Matter:    "3306210001-01",
 		Applicant: kiosk.Applicant{Name: name, IDNumber: "11010519491231002X", Phone: "13800138000"},
 		Fields:    map[string]string{"bank": "中国农业银行"},
-		Materials: []kiosk.MaterialInput{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{a}}},
+		Materials: []kiosk.MaterialInput{{Name: "居民身份证", Received: true, Attachments: atts}},
 		Consent:   true,
 	}, k.agent)
 	if err != nil {
@@ -103,7 +117,9 @@ func (k *villageKiosk) save(t *testing.T, name string, scanBytes int) *kiosk.Sub
 	return sub
 }
 
-func (k *villageKiosk) enroll(t *testing.T, d *district) *kiosksync.Syncer {
+func (k *villageKiosk) enroll(t *testing.T, d *district) *kiosksync.Syncer { return k.enrollTB(t, d) }
+
+func (k *villageKiosk) enrollTB(t testing.TB, d *district) *kiosksync.Syncer {
 	t.Helper()
 	ctx := context.Background()
 	code, _, err := d.st.CreateEnrollCode(ctx, "330603101201", "王化村")

@@ -241,8 +241,12 @@ func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, ch
 		h.fail(w, err)
 		return
 	}
+	// Only the finished file is fsynced: a partial file that lost its tail in
+	// a crash is shorter than the kiosk thinks, and the offset check (409,
+	// then resume from what is really there) heals that.
+	have := offset + int64(len(chunk))
 	_, err = f.Write(chunk)
-	if err == nil {
+	if err == nil && have == total {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -253,7 +257,6 @@ func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, ch
 		h.fail(w, err)
 		return
 	}
-	have := offset + int64(len(chunk))
 	if have < total {
 		reply(w, kiosksync.AttachmentState{SHA256: sha, Have: have})
 		return
