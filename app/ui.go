@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log"
 	"strings"
 	"time"
 
@@ -186,6 +187,11 @@ func (u *UI) Lock() {
 	}
 	u.agent = nil
 	u.stack, u.beforeQuery = nil, nil
+	// A catalog the district published meanwhile takes effect here, between
+	// two agents' work, never in the middle of a matter.
+	if err := u.reloadCatalog(); err != nil {
+		log.Printf("catalog: %v", err)
+	}
 	u.body.Objects = nil
 	u.search.OnChanged = nil
 	u.search.SetText("")

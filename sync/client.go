@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,10 +73,24 @@ func (c *Client) httpClient() *http.Client {
 // the JSON reply into out. A reply without the protocol header is refused:
 // it came from something else, such as a Wi-Fi login page.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, header http.Header, out any) error {
+	data, _, err := c.raw(ctx, method, path, body, header)
+	if err != nil {
+		return err
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return &Error{Code: kiosk.EUnavailable, Message: fmt.Sprintf("unreadable reply: %v", err)}
+		}
+	}
+	return nil
+}
+
+// raw sends one request and returns the reply's body and headers.
+func (c *Client) raw(ctx context.Context, method, path string, body []byte, header http.Header) ([]byte, http.Header, error) {
 	u := strings.TrimRight(c.BaseURL, "/") + path
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
-		return &Error{Code: kiosk.EInvalid, Message: fmt.Sprintf("bad district URL %q: %v", c.BaseURL, err)}
+		return nil, nil, &Error{Code: kiosk.EInvalid, Message: fmt.Sprintf("bad district URL %q: %v", c.BaseURL, err)}
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -87,15 +103,15 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return &Error{Code: kiosk.EUnavailable, Message: fmt.Sprintf("cannot reach the district: %v", err)}
+		return nil, nil, &Error{Code: kiosk.EUnavailable, Message: fmt.Sprintf("cannot reach the district: %v", err)}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return &Error{Code: kiosk.EUnavailable, Message: fmt.Sprintf("reply cut off: %v", err)}
+		return nil, nil, &Error{Code: kiosk.EUnavailable, Message: fmt.Sprintf("reply cut off: %v", err)}
 	}
 	if resp.Header.Get(ProtocolHeader) != Protocol {
-		return &Error{Code: kiosk.EUnavailable, Status: resp.StatusCode,
+		return nil, nil, &Error{Code: kiosk.EUnavailable, Status: resp.StatusCode,
 			Message: "the answer did not come from the district platform (a Wi-Fi login page or a proxy?); nothing was sent"}
 	}
 	if resp.StatusCode >= 300 {
@@ -108,14 +124,24 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
 			e.RetryAfter = time.Duration(s) * time.Second
 		}
-		return e
+		return nil, nil, e
 	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return &Error{Code: kiosk.EUnavailable, Status: resp.StatusCode, Message: fmt.Sprintf("unreadable reply: %v", err)}
-		}
+	return data, resp.Header, nil
+}
+
+// Catalog downloads the published catalog whole and checks it against the
+// hash the district sent, so a cut or damaged download is never installed.
+func (c *Client) Catalog(ctx context.Context, wantSHA string) ([]byte, error) {
+	doc, h, err := c.raw(ctx, http.MethodGet, "/v1/catalog", nil, nil)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	sum := sha256.Sum256(doc)
+	got := hex.EncodeToString(sum[:])
+	if got != h.Get("X-Content-SHA256") || (wantSHA != "" && got != wantSHA) {
+		return nil, &Error{Code: kiosk.EUnavailable, Message: "the catalog download is incomplete or damaged; the old catalog stays"}
+	}
+	return doc, nil
 }
 
 func nonce() string {

@@ -366,3 +366,33 @@ func newDistrictDB(t *testing.T, d *district) *sql.DB {
 	}
 	return db
 }
+
+// TestCatalogPublish: the district publishes a catalog, the kiosk installs
+// it on its next round; an invalid one is refused at the district and the
+// kiosk keeps what it has.
+func TestCatalogPublish(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	sy.InstallCatalog = func(ctx context.Context, doc []byte) error {
+		_, err := store.NewCatalogService(k.db).Install(ctx, doc, kiosk.OriginDistrict)
+		return err
+	}
+	doc, _ := os.ReadFile("../testdata/catalog-small.json")
+	v2 := strings.Replace(string(doc), `"version": "test.1"`, `"version": "test.2"`, 1)
+	if _, err := d.st.PublishCatalog(ctx, []byte(v2)); err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(v2, `"kind": "date"`, `"kind": "calendar"`, 1)
+	if _, err := d.st.PublishCatalog(ctx, []byte(broken)); err == nil || !strings.Contains(err.Error(), `kind "calendar" is unknown`) {
+		t.Fatalf("an invalid catalog was published: %v", err)
+	}
+	rep, err := sy.RunOnce(ctx)
+	if err != nil || rep.Catalog != "test.2" {
+		t.Fatalf("round: %+v %v", rep, err)
+	}
+	c, info, err := store.NewCatalogService(k.db).Active(ctx)
+	if err != nil || c.Version != "test.2" || info.Origin != kiosk.OriginDistrict {
+		t.Fatalf("kiosk catalog: %v %+v %v", c, info, err)
+	}
+}

@@ -36,6 +36,7 @@ type Report struct {
 	ClockOffsetS  float64  `json:"clock_offset_seconds"`
 	WaitingAfter  int      `json:"waiting_after"`
 	RetryAfterSec float64  `json:"retry_after_seconds,omitempty"` // the district asked for a pause
+	Catalog       string   `json:"catalog,omitempty"`             // the catalog version installed
 }
 
 // Syncer drains the outbox and applies the change feed. RunOnce is
@@ -47,6 +48,9 @@ type Syncer struct {
 	Now        func() time.Time
 	Printer    func() string // the printer's state for the heartbeat
 	DiskFree   func() int64
+	// InstallCatalog validates a downloaded catalog and swaps it in
+	// atomically; nil if the kiosk takes no catalogs from the district.
+	InstallCatalog func(ctx context.Context, doc []byte) error
 }
 
 func (s *Syncer) now() time.Time {
@@ -207,8 +211,13 @@ func (s *Syncer) pull(ctx context.Context, rep *Report) error {
 		}
 		var batch []kiosk.StatusChange
 		for _, c := range ch.Changes {
-			if c.Kind == "status" {
+			switch c.Kind {
+			case "status":
 				batch = append(batch, kiosk.StatusChange{SubmissionID: c.SubmissionID, Status: c.Status, Note: c.Note, At: c.At})
+			case "catalog":
+				if err := s.installCatalog(ctx, c, rep); err != nil {
+					return err // the cursor stays before it: the next round tries again
+				}
 			}
 		}
 		if err := s.Queue.Apply(ctx, ch.Epoch, ch.Cursor, batch); err != nil {
@@ -233,4 +242,29 @@ func (s *Syncer) heartbeat(ctx context.Context) error {
 		hb.DiskFree = s.DiskFree()
 	}
 	return s.Client.SendHeartbeat(ctx, hb)
+}
+
+// installCatalog downloads a newly published catalog and swaps it in. A
+// download that fails leaves the old catalog and the cursor where they were;
+// a catalog this kiosk finds invalid is skipped with a visible reason.
+func (s *Syncer) installCatalog(ctx context.Context, c Change, rep *Report) error {
+	if s.InstallCatalog == nil {
+		return nil
+	}
+	doc, err := s.Client.Catalog(ctx, c.Note)
+	if err != nil {
+		if e, ok := AsError(err); ok && e.Code == kiosk.ENotFound {
+			return nil // published and withdrawn since: nothing to install
+		}
+		return err
+	}
+	if err := s.InstallCatalog(ctx, doc); err != nil {
+		if kiosk.ErrorCode(err) == kiosk.EInvalid {
+			rep.Parked = append(rep.Parked, "catalog "+c.Status+": "+err.Error())
+			return nil
+		}
+		return err
+	}
+	rep.Catalog = c.Status
+	return nil
 }

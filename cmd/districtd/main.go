@@ -29,6 +29,7 @@ const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME]
        districtd set-status RECEIPT-NO --status accepted|in_progress|done|returned|refused [--note TEXT] --data DIR
        districtd devices --json --data DIR
        districtd revoke DEVICE --data DIR
+       districtd catalog publish FILE --data DIR
        districtd new-epoch --data DIR     after restoring a backup: kiosks send again what it lacks
 `
 
@@ -146,6 +147,21 @@ func run(ctx context.Context, st *district.Store, cmd string, pos []string, stdo
 			return err
 		}
 		fmt.Fprintf(stdout, "%s revoked\n", pos[0])
+		return nil
+	case "catalog":
+		if len(pos) != 2 || pos[0] != "publish" {
+			return errors.New("use `catalog publish FILE`")
+		}
+		doc, err := os.ReadFile(pos[1])
+		if err != nil {
+			return fmt.Errorf("read catalog: %w", err)
+		}
+		c, err := st.PublishCatalog(ctx, doc)
+		if err != nil {
+			return fmt.Errorf("%s was not published: %w", pos[1], err)
+		}
+		m, n := c.Stats()
+		fmt.Fprintf(stdout, "published catalog %s: %d main items, %d sub-items\n", c.Version, m, n)
 		return nil
 	case "new-epoch":
 		e, err := st.NewEpoch(ctx)

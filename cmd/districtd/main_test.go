@@ -117,6 +117,18 @@ func TestRealProcesses(t *testing.T) {
 	if len(mine) != 1 || mine[0].Status != "returned" {
 		t.Fatalf("kiosk shows %+v, want returned", mine)
 	}
+	// A catalog published at the district reaches the kiosk.
+	doc, _ := os.ReadFile("../../assets/catalog/default.json")
+	newer := filepath.Join(t.TempDir(), "catalog-2026.2.json")
+	os.WriteFile(newer, []byte(strings.Replace(string(doc), `"version": "2026.1"`, `"version": "2026.2"`, 1)), 0o644)
+	sh(districtBin, "catalog", "publish", newer, "--data", ddata)
+	if out := sh(kioskBin, "sync", "--once", "--data", kdata); !strings.Contains(out, "installed catalog 2026.2") {
+		t.Fatalf("catalog sync: %s", out)
+	}
+	if out := sh(kioskBin, "catalog", "--data", kdata); !strings.Contains(out, "catalog 2026.2 (district") {
+		t.Fatalf("kiosk catalog: %s", out)
+	}
+
 	// A second round moves nothing and duplicates nothing.
 	if out := sh(kioskBin, "sync", "--once", "--data", kdata); !strings.Contains(out, "uploaded 0,") {
 		t.Fatalf("second sync: %s", out)

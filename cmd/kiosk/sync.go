@@ -83,7 +83,11 @@ func (s *services) syncer(ctx context.Context) (*kiosksync.Syncer, error) {
 		return nil, err
 	}
 	return &kiosksync.Syncer{Client: c, Queue: store.NewSyncQueue(s.db), AppVersion: version,
-		Printer: func() string { return s.printerState(ctx) }}, nil
+		Printer: func() string { return s.printerState(ctx) },
+		InstallCatalog: func(ctx context.Context, doc []byte) error {
+			_, err := s.catalog.Install(ctx, doc, kiosk.OriginDistrict)
+			return err
+		}}, nil
 }
 
 func (s *services) printerState(ctx context.Context) string {
@@ -160,6 +164,9 @@ func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "uploaded %d, deferred %d, parked %d, %d bytes of attachments, %d status changes, %d waiting, clock offset %.0fs\n",
 		rep.Uploaded, rep.Deferred, len(rep.Parked), rep.BytesSent, rep.Changes, rep.WaitingAfter, rep.ClockOffsetS)
+	if rep.Catalog != "" {
+		fmt.Fprintf(stdout, "installed catalog %s\n", rep.Catalog)
+	}
 	for _, p := range rep.Parked {
 		fmt.Fprintln(stdout, "parked:", p)
 	}

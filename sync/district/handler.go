@@ -57,6 +57,7 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("POST /v1/submissions", h.signed(maxJSON, h.postSubmission))
 	mux.HandleFunc("GET /v1/changes", h.signed(maxJSON, h.changes))
 	mux.HandleFunc("POST /v1/heartbeat", h.signed(maxJSON, h.heartbeat))
+	mux.HandleFunc("GET /v1/catalog", h.signed(maxJSON, h.catalog))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
 		select {
@@ -410,4 +411,17 @@ func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request, dev *Device,
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// catalog serves the published catalog whole, with its hash in a header so
+// the kiosk can check the download before swapping it in.
+func (h *handler) catalog(w http.ResponseWriter, r *http.Request, _ *Device, _ []byte) {
+	doc, sha, err := h.st.Catalog(r.Context())
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-SHA256", sha)
+	w.Write(doc)
 }

@@ -6,6 +6,7 @@ package district
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"encoding/hex"
@@ -357,4 +358,42 @@ func (s *Store) SetStatus(ctx context.Context, receiptNo, status, note, operator
 		return err
 	}
 	return tx.Commit()
+}
+
+// PublishCatalog validates a catalog document and makes it the one kiosks
+// download; every kiosk's feed gets a "catalog" change. An invalid document
+// is refused naming the item and element, and nothing changes.
+func (s *Store) PublishCatalog(ctx context.Context, doc []byte) (*kiosk.Catalog, error) {
+	c, err := kiosk.ParseCatalog(doc)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(doc)
+	sha := hex.EncodeToString(sum[:])
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO catalogs (version, sha256, document, published_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (sha256) DO UPDATE SET published_at = excluded.published_at`, c.Version, sha, doc, s.now()); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
+		SELECT id, '', '', 'catalog', ?, ?, ? FROM devices WHERE revoked_at IS NULL`, c.Version, sha, s.now()); err != nil {
+		return nil, err
+	}
+	return c, tx.Commit()
+}
+
+// Catalog returns the published catalog document with the newest
+// publication, and its SHA-256; ENotFound before the first.
+func (s *Store) Catalog(ctx context.Context) ([]byte, string, error) {
+	var doc []byte
+	var sha string
+	err := s.db.QueryRowContext(ctx, `SELECT document, sha256 FROM catalogs ORDER BY published_at DESC, id DESC LIMIT 1`).Scan(&doc, &sha)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", kiosk.Errorf(kiosk.ENotFound, "the district has not published a catalog")
+	}
+	return doc, sha, err
 }

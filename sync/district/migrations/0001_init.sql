@@ -58,7 +58,7 @@ CREATE TABLE submissions (
 CREATE TABLE changes (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     device_id     TEXT NOT NULL,
-    submission_id TEXT NOT NULL REFERENCES submissions (id),
+    submission_id TEXT NOT NULL,            -- '' for catalog changes
     receipt_no    TEXT NOT NULL,
     kind          TEXT NOT NULL,
     status        TEXT NOT NULL,
