@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
@@ -80,6 +81,19 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	// Smallest first: a submission with large scans never holds up the
+	// small ones behind it on a slow village line.
+	size := map[int64]int64{}
+	for _, it := range due {
+		if sub, err := s.Queue.Payload(ctx, it.SubmissionID); err == nil {
+			for _, m := range sub.Materials {
+				for _, a := range m.Attachments {
+					size[it.Seq] += a.Size
+				}
+			}
+		}
+	}
+	sort.SliceStable(due, func(i, j int) bool { return size[due[i].Seq] < size[due[j].Seq] })
 	for _, it := range due {
 		err := s.upload(ctx, it, &rep)
 		if err == nil {

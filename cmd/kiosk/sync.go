@@ -83,7 +83,8 @@ func (s *services) syncer(ctx context.Context) (*kiosksync.Syncer, error) {
 		return nil, err
 	}
 	return &kiosksync.Syncer{Client: c, Queue: store.NewSyncQueue(s.db), AppVersion: version,
-		Printer: func() string { return s.printerState(ctx) },
+		Printer:  func() string { return s.printerState(ctx) },
+		DiskFree: func() int64 { return diskFree(s.dir) },
 		InstallCatalog: func(ctx context.Context, doc []byte) error {
 			_, err := s.catalog.Install(ctx, doc, kiosk.OriginDistrict)
 			return err
