@@ -110,6 +110,9 @@ type SubmissionService interface {
 	List(ctx context.Context, f SubmissionFilter) ([]SubmissionSummary, error)
 	// Get returns one submission in full; ENotFound if unknown.
 	Get(ctx context.Context, id string) (*Submission, error)
+	// Supplement adds what a returned matter (退回补正) lacked and queues it
+	// again under the same receipt number. EInvalid unless it was returned.
+	Supplement(ctx context.Context, id string, added []MaterialInput, agent *Agent) (*Submission, error)
 }
 
 // AuditEntry is one line of the audit log.
@@ -131,6 +134,7 @@ const (
 	ActionView         = "view"
 	ActionPrint        = "print"
 	ActionAgentAdded   = "agent_added"
+	ActionSupplement   = "supplement" // material added to a returned matter
 )
 
 // AuditService is the append-only log of who did what.

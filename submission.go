@@ -93,6 +93,9 @@ type Submission struct {
 	Agent          string           `json:"agent"`
 	CreatedAt      time.Time        `json:"created_at"`
 	Status         string           `json:"status"`
+	// Revision counts resubmissions after 退回补正: the same receipt number
+	// with the missing material added. The first submission is revision 0.
+	Revision int `json:"revision,omitempty"`
 	// DistrictNote is what the district said with its last status (the
 	// reason for 退回补正); it is not part of what the kiosk uploads.
 	DistrictNote string `json:"district_note,omitempty"`

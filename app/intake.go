@@ -206,43 +206,55 @@ func placeholderFor(k kiosk.FieldKind) string {
 func (in *intakeScreen) buildMaterials() {
 	list := container.NewVBox(heading(fmt.Sprintf("请逐项核对申请人带来的材料（共%d项）", len(in.sub.Materials))))
 	for _, m := range in.sub.Materials {
-		mp := &materialPick{mat: m, thumbs: container.NewHBox(), owedNote: widget.NewLabel(""), errl: errorLabel(),
-			changed: func() { relayout(in.body) }}
 		path := "materials." + m.Name
+		mp, row := in.ui.newMaterialPick(m, func() { relayout(in.body) }, func() { in.clearErr(path) })
 		in.errs[path] = mp.errl
-		mp.owedNote.Importance = widget.WarningImportance
-		mp.owedNote.Wrapping = fyne.TextWrapWord
-		mp.received = widget.NewCheck("已收到", func(bool) { in.ui.touch(); in.clearErr(path); mp.refresh() })
-		need := "选交"
-		if m.Required {
-			need = "必交"
-		}
-		name := widget.NewLabelWithStyle(m.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		name.Wrapping = fyne.TextWrapWord
-		info := fmt.Sprintf("%s %d 份 · %s", m.Form.Label(), m.Copies, need)
-		if m.Deferrable {
-			info += " · 可容缺，后补"
-		}
-		if m.Note != "" {
-			info += " · " + m.Note
-		}
-		infoLabel := widget.NewLabel(info)
-		infoLabel.Importance = widget.MediumImportance
-		infoLabel.Wrapping = fyne.TextWrapWord
-		pick := widget.NewButtonWithIcon("选择文件", theme.FolderOpenIcon(), func() { in.pickFile(mp) })
-		scan := widget.NewButtonWithIcon("从扫描仪取", theme.DocumentIcon(), func() { in.pickScan(mp) })
-		if in.ui.opts.ScanFolder == "" {
-			scan.Disable()
-		}
-		top := container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(container.NewCenter(mp.received), tall(pick), tall(scan))), container.NewVBox(name, infoLabel))
-		list.Add(newCard(container.NewVBox(top, mp.thumbs, mp.owedNote, mp.errl), colCard, 0, nil))
-		mp.refresh()
+		list.Add(row)
 		in.materials = append(in.materials, mp)
 	}
-	limits := widget.NewLabel("附件只能是图片（JPG、PNG等）或PDF，单个不超过10 MB。")
-	limits.Importance = widget.MediumImportance
-	list.Add(limits)
+	list.Add(attachmentLimits())
 	in.pages[stepMaterials] = container.NewVScroll(container.NewPadded(list))
+}
+
+func attachmentLimits() fyne.CanvasObject {
+	l := widget.NewLabel("附件只能是图片（JPG、PNG等）或PDF，单个不超过10 MB。")
+	l.Importance = widget.MediumImportance
+	return l
+}
+
+// newMaterialPick builds the card of one material: its name and form, the
+// 已收到 check, buttons to add a file or a scan, thumbnails, and whether it
+// will be owed. changed lays the page out again; ticked runs on each tick.
+func (u *UI) newMaterialPick(m kiosk.Material, changed, ticked func()) (*materialPick, fyne.CanvasObject) {
+	mp := &materialPick{mat: m, thumbs: container.NewHBox(), owedNote: widget.NewLabel(""), errl: errorLabel(), changed: changed}
+	mp.owedNote.Importance = widget.WarningImportance
+	mp.owedNote.Wrapping = fyne.TextWrapWord
+	mp.received = widget.NewCheck("已收到", func(bool) { u.touch(); ticked(); mp.refresh() })
+	need := "选交"
+	if m.Required {
+		need = "必交"
+	}
+	name := widget.NewLabelWithStyle(m.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.Wrapping = fyne.TextWrapWord
+	info := fmt.Sprintf("%s %d 份 · %s", m.Form.Label(), m.Copies, need)
+	if m.Deferrable {
+		info += " · 可容缺，后补"
+	}
+	if m.Note != "" {
+		info += " · " + m.Note
+	}
+	infoLabel := widget.NewLabel(info)
+	infoLabel.Importance = widget.MediumImportance
+	infoLabel.Wrapping = fyne.TextWrapWord
+	pick := widget.NewButtonWithIcon("选择文件", theme.FolderOpenIcon(), func() { u.pickFile(mp) })
+	scan := widget.NewButtonWithIcon("从扫描仪取", theme.DocumentIcon(), func() { u.pickScan(mp) })
+	if u.opts.ScanFolder == "" {
+		scan.Disable()
+	}
+	top := container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(container.NewCenter(mp.received), tall(pick), tall(scan))), container.NewVBox(name, infoLabel))
+	row := newCard(container.NewVBox(top, mp.thumbs, mp.owedNote, mp.errl), colCard, 0, nil)
+	mp.refresh()
+	return mp, row
 }
 
 // refresh shows the thumbnails and whether the material will be owed.
@@ -299,11 +311,16 @@ func shorten(s string, n int) string {
 
 // addFile stages a file for a material: copied into the data folder now, so
 // a scan that is moved or deleted afterwards is not lost.
-func (in *intakeScreen) addFile(mp *materialPick, path string) {
-	in.ui.touch()
-	a, err := in.ui.svc.Submissions.Stage(context.Background(), path)
+func (in *intakeScreen) addFile(mp *materialPick, path string) { in.ui.stageInto(mp, path) }
+
+// stageInto copies a picked or scanned file into the data folder for a
+// material and shows it; a refused file says why under the material.
+func (u *UI) stageInto(mp *materialPick, path string) {
+	u.touch()
+	a, err := u.svc.Submissions.Stage(context.Background(), path)
 	if err != nil {
 		setError(mp.errl, kiosk.ErrorMessage(err))
+		mp.refresh()
 		return
 	}
 	setError(mp.errl, "")
@@ -312,15 +329,16 @@ func (in *intakeScreen) addFile(mp *materialPick, path string) {
 	mp.refresh()
 }
 
-func (in *intakeScreen) pickFile(mp *materialPick) {
+// pickFile lets the agent choose a file from disk for a material.
+func (u *UI) pickFile(mp *materialPick) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil || r == nil {
 			return
 		}
 		path := r.URI().Path()
 		r.Close()
-		in.addFile(mp, path)
-	}, in.ui.win)
+		u.stageInto(mp, path)
+	}, u.win)
 	d.Resize(fyne.NewSize(1000, 680))
 	d.Show()
 }
@@ -353,10 +371,10 @@ func scanFiles(dir string, max int) []string {
 }
 
 // pickScan offers the newest scans from the scanner's folder as large tiles.
-func (in *intakeScreen) pickScan(mp *materialPick) {
-	files := scanFiles(in.ui.opts.ScanFolder, 12)
+func (u *UI) pickScan(mp *materialPick) {
+	files := scanFiles(u.opts.ScanFolder, 12)
 	if len(files) == 0 {
-		dialog.ShowInformation("扫描仪文件夹是空的", "请先在扫描仪或高拍仪上扫描，再点“从扫描仪取”。\n文件夹："+in.ui.opts.ScanFolder, in.ui.win)
+		dialog.ShowInformation("扫描仪文件夹是空的", "请先在扫描仪或高拍仪上扫描，再点“从扫描仪取”。\n文件夹："+u.opts.ScanFolder, u.win)
 		return
 	}
 	grid := container.NewGridWithColumns(4)
@@ -364,10 +382,10 @@ func (in *intakeScreen) pickScan(mp *materialPick) {
 	for _, f := range files {
 		f := f
 		pf := pickedFile{att: kiosk.Attachment{Name: filepath.Base(f), MIME: mimeByName(f)}, src: f}
-		grid.Add(newCard(thumbnail(pf, nil), colCard, 0, func() { pop.Hide(); in.addFile(mp, f) }))
+		grid.Add(newCard(thumbnail(pf, nil), colCard, 0, func() { pop.Hide(); u.stageInto(mp, f) }))
 	}
 	cancel := widget.NewButton("取消", func() { pop.Hide() })
-	pop = widget.NewModalPopUp(container.NewBorder(heading("点一下要添加的扫描件"), tall(cancel), nil, nil, container.NewVScroll(grid)), in.ui.win.Canvas())
+	pop = widget.NewModalPopUp(container.NewBorder(heading("点一下要添加的扫描件"), tall(cancel), nil, nil, container.NewVScroll(grid)), u.win.Canvas())
 	pop.Resize(fyne.NewSize(1000, 640))
 	pop.Show()
 }

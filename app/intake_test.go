@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/store"
 )
 
 func currentIntake(t *testing.T, u *UI) *intakeScreen {
@@ -324,4 +325,41 @@ func TestPrinterSettings(t *testing.T) {
 	}
 	s.target.SetText("/tmp/kiosk-receipts")
 	assertScreen(t, "settings.png", w)
+}
+
+// TestSupplement: a matter the district returned for more material gets it
+// added on the kiosk and is queued again under the same receipt number.
+func TestSupplement(t *testing.T) {
+	k := newTestKiosk(t, true)
+	ctx := context.Background()
+	agent, _ := k.svc.Agents.SignIn(ctx, "王芳", "2468")
+	sub, err := k.svc.Submissions.Save(ctx, &kiosk.Draft{Matter: "3306210001-01",
+		Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"},
+		Fields:    map[string]string{"bank": "中国农业银行"}, Materials: []kiosk.MaterialInput{{Name: "居民身份证", Received: true}}, Consent: true}, agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := store.NewSyncQueue(k.db)
+	q.Apply(ctx, "e1", 1, []kiosk.StatusChange{{SubmissionID: sub.ID, Status: kiosk.StatusReturned, Note: "请补交近期免冠一寸照片", At: clock}})
+
+	u, w := openUI(t, k, kioskSize, Options{})
+	signIn(t, u, w)
+	u.openSubmissions()
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	if !strings.Contains(screenText(w), "退回补正：请补交近期免冠一寸照片。请通知申请人补交材料。") {
+		t.Fatalf("the detail does not say why it was returned:\n%s", screenText(w))
+	}
+	test.Tap(findButton(t, w, "补交材料"))
+	s := u.stack[len(u.stack)-1].(*supplementScreen)
+	u.stageInto(s.picks[1], writeJPEG(t, t.TempDir(), "照片.jpg"))
+	assertScreen(t, "supplement.png", w)
+	test.Tap(findButton(t, w, "重新提交"))
+	got, _ := k.svc.Submissions.Get(ctx, sub.ID)
+	if got.ReceiptNo != sub.ReceiptNo || got.Revision != 1 || got.Status != kiosk.StatusPending || len(got.Owed()) != 0 ||
+		len(got.Materials[1].Attachments) != 1 {
+		t.Fatalf("after supplement: %+v", got)
+	}
+	if waiting, _, _, _ := q.Stats(ctx); waiting != 1 {
+		t.Fatalf("outbox: %d waiting", waiting)
+	}
 }

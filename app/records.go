@@ -177,7 +177,13 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 		mats.Add(wrapped(fmt.Sprintf("• %s：%s", m.Name, state)))
 	}
 	show := widget.NewButtonWithIcon("查看和补打回执", theme.DocumentPrintIcon(), func() { s.ui.Go(&receiptScreen{ui: s.ui, sub: sub}) })
-	head := container.NewBorder(nil, nil, container.NewHBox(heading(sub.MatterName), container.NewCenter(statusBadge(sub.Status))), tall(show))
+	actions := container.NewHBox(tall(show))
+	if sub.Status == kiosk.StatusReturned {
+		supplement := widget.NewButtonWithIcon("补交材料", theme.ContentAddIcon(), func() { s.ui.Go(s.ui.newSupplementScreen(sub)) })
+		supplement.Importance = widget.HighImportance
+		actions.Add(tall(supplement))
+	}
+	head := container.NewBorder(nil, nil, container.NewHBox(heading(sub.MatterName), container.NewCenter(statusBadge(sub.Status))), actions)
 	advice := wrapped(kiosk.StatusAdvice(sub.Status, sub.DistrictNote))
 	advice.TextStyle.Bold = true
 	if sub.Status == kiosk.StatusReturned || sub.Status == kiosk.StatusRefused {
@@ -264,4 +270,77 @@ func (u *UI) printReceipt(sub *kiosk.Submission, reprint bool) bool {
 		return false
 	}
 	return true
+}
+
+// supplementScreen adds what a returned matter (退回补正) lacked and sends it
+// again under the same receipt number.
+type supplementScreen struct {
+	ui    *UI
+	sub   *kiosk.Submission
+	picks []*materialPick
+	body  *fyne.Container
+	errl  *widget.Label
+}
+
+func (s *supplementScreen) title() string { return "补交材料" }
+
+func (u *UI) newSupplementScreen(sub *kiosk.Submission) *supplementScreen {
+	s := &supplementScreen{ui: u, sub: sub, body: container.NewVBox(), errl: errorLabel()}
+	reason := wrapped("区里退回的原因：" + sub.DistrictNote)
+	reason.TextStyle.Bold = true
+	reason.Importance = widget.DangerImportance
+	send := widget.NewButtonWithIcon("重新提交", theme.UploadIcon(), s.onSend)
+	send.Importance = widget.HighImportance
+	s.body.Add(container.NewBorder(nil, nil, nil, tall(send), heading(sub.MatterName+"　"+sub.ReceiptNo)))
+	s.body.Add(reason)
+	s.body.Add(s.errl)
+	catalog := map[string]kiosk.Material{}
+	if _, item, ok := u.cat.Sub(sub.Matter); ok {
+		for _, m := range item.Materials {
+			catalog[m.Name] = m
+		}
+	}
+	for _, m := range sub.Materials {
+		def, ok := catalog[m.Name]
+		if !ok { // the catalog changed since: what the submission says is enough
+			def = kiosk.Material{Name: m.Name, Required: m.Required, Form: kiosk.Original, Copies: 1}
+		}
+		mp, row := u.newMaterialPick(def, func() { relayout(s.body) }, func() {})
+		mp.received.SetChecked(m.Received && !m.Owed)
+		s.picks = append(s.picks, mp)
+		s.body.Add(row)
+	}
+	s.body.Add(attachmentLimits())
+	return s
+}
+
+func (s *supplementScreen) content() fyne.CanvasObject {
+	return container.NewVScroll(container.NewPadded(s.body))
+}
+
+func (s *supplementScreen) onSend() {
+	var added []kiosk.MaterialInput
+	for i, mp := range s.picks {
+		was := s.sub.Materials[i]
+		if mp.received.Checked && (!was.Received || len(mp.files) > 0) {
+			in := kiosk.MaterialInput{Name: mp.mat.Name, Received: true}
+			for _, f := range mp.files {
+				in.Attachments = append(in.Attachments, f.att)
+			}
+			added = append(added, in)
+		}
+	}
+	defer relayout(s.body)
+	sub, err := s.ui.svc.Submissions.Supplement(context.Background(), s.sub.ID, added, s.ui.agent)
+	if err != nil {
+		setError(s.errl, kiosk.ErrorMessage(err))
+		return
+	}
+	if s.ui.opts.SyncNow != nil {
+		s.ui.opts.SyncNow()
+	}
+	s.ui.popScreen()
+	s.ui.popScreen()
+	s.ui.Go(&submissionScreen{ui: s.ui, sub: sub})
+	s.ui.showNotice(fmt.Sprintf("已补交，回执编号不变（%s），联网后自动上传到区人社局。", sub.ReceiptNo))
 }

@@ -292,3 +292,94 @@ func isIDTail(q string) bool {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// Supplement adds the material a returned matter (退回补正) was missing and
+// queues it again under the same receipt number as the next revision, in one
+// transaction. Only a returned submission can be supplemented.
+func (s *SubmissionService) Supplement(ctx context.Context, id string, added []kiosk.MaterialInput, agent *kiosk.Agent) (*kiosk.Submission, error) {
+	if agent == nil {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "没有登录的代办员，请先登录")
+	}
+	cur, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != kiosk.StatusReturned {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "只有“退回补正”的办件可以补交材料，这件是“%s”", kiosk.StatusLabel(cur.Status))
+	}
+	var payload []byte
+	if err := s.db.db.QueryRowContext(ctx, `SELECT payload FROM submissions WHERE id = ?`, cur.ID).Scan(&payload); err != nil {
+		return nil, fmt.Errorf("supplement: %w", err)
+	}
+	var sub kiosk.Submission
+	if err := json.Unmarshal(payload, &sub); err != nil {
+		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s is damaged: %v", id, err)
+	}
+	byName := map[string]int{}
+	for i, m := range sub.Materials {
+		byName[m.Name] = i
+	}
+	var errs kiosk.FieldErrors
+	changed := false
+	for _, in := range added {
+		i, ok := byName[in.Name]
+		if !ok {
+			errs = append(errs, kiosk.FieldError{Field: "materials." + in.Name, Message: fmt.Sprintf("“%s”不是这个办件的申请材料", in.Name)})
+			continue
+		}
+		for _, a := range in.Attachments {
+			if err := s.db.checkStaged(a); err != nil {
+				errs = append(errs, kiosk.FieldError{Field: "materials." + in.Name, Message: err.Error()})
+			}
+		}
+		if in.Received || len(in.Attachments) > 0 {
+			m := &sub.Materials[i]
+			m.Received, m.Owed = true, false
+			m.Attachments = append(m.Attachments, in.Attachments...)
+			changed = true
+		}
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	if !changed {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "请勾选补交的材料或添加附件")
+	}
+	sub.Revision++
+	sub.Status = kiosk.StatusPending
+	data, err := json.Marshal(&sub)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, diskError("supplement", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET payload = ?, status = ?, district_note = '' WHERE id = ?`, data, kiosk.StatusPending, sub.ID); err != nil {
+		return nil, diskError("supplement", err)
+	}
+	for i, m := range sub.Materials {
+		if _, err := tx.ExecContext(ctx, `UPDATE submission_materials SET received = ?, owed = ? WHERE submission_id = ? AND position = ?`,
+			m.Received, m.Owed, sub.ID, i); err != nil {
+			return nil, diskError("supplement", err)
+		}
+		for _, a := range m.Attachments {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_attachments (submission_id, material_position, sha256, name, mime, size)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, sub.ID, i, a.SHA256, a.Name, a.MIME, a.Size); err != nil {
+				return nil, diskError("supplement", err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at) SELECT ?, 'submission', ?
+		WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE submission_id = ? AND parked = 0)`, sub.ID, s.db.now(), sub.ID); err != nil {
+		return nil, diskError("supplement", err)
+	}
+	if err := audit(ctx, tx, s.db.now(), agent.Name, kiosk.ActionSupplement, sub.ReceiptNo, fmt.Sprintf("revision %d", sub.Revision)); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, diskError("supplement", err)
+	}
+	return &sub, nil
+}

@@ -396,3 +396,47 @@ func TestCatalogPublish(t *testing.T) {
 		t.Fatalf("kiosk catalog: %v %+v %v", c, info, err)
 	}
 }
+
+// TestResubmission: a matter returned for more material gets it added on the
+// kiosk and goes back under the same receipt number; the district takes the
+// new revision, and the kiosk hears it was received.
+func TestResubmission(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	sub := k.save(t, "张三", 1000)
+	if _, err := sy.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.subs.Supplement(ctx, sub.ID, []kiosk.MaterialInput{{Name: "近期免冠一寸照片", Received: true}}, k.agent); err == nil {
+		t.Fatal("a matter that was not returned was supplemented")
+	}
+	d.st.SetStatus(ctx, sub.ReceiptNo, kiosk.StatusReturned, "请补交近期免冠一寸照片", "区经办员")
+	if _, err := sy.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(k.dir, "photo.jpg")
+	os.WriteFile(src, append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("photo"), 500)...), 0o644)
+	photo, err := k.subs.Stage(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := k.subs.Supplement(ctx, sub.ID, []kiosk.MaterialInput{{Name: "近期免冠一寸照片", Received: true, Attachments: []kiosk.Attachment{photo}}}, k.agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ReceiptNo != sub.ReceiptNo || again.Revision != 1 || len(again.Owed()) != 0 {
+		t.Fatalf("supplemented: %+v", again)
+	}
+	rep, err := sy.RunOnce(ctx)
+	if err != nil || rep.Uploaded != 1 || len(rep.Parked) != 0 {
+		t.Fatalf("resubmission round: %+v %v", rep, err)
+	}
+	if st, note := k.status(t, sub.ID); st != kiosk.StatusReceived || !strings.Contains(note, "补正材料已收到") {
+		t.Fatalf("kiosk: %s %q", st, note)
+	}
+	list, _ := d.st.Submissions(ctx)
+	if len(list) != 1 || list[0].Status != kiosk.StatusReceived {
+		t.Fatalf("district: %+v", list)
+	}
+}

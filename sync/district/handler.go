@@ -299,13 +299,21 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 		return
 	}
 	ctx := r.Context()
-	var stored, storedHash string
-	err := h.st.db.QueryRowContext(ctx, `SELECT reply, content_hash FROM submissions WHERE id = ?`, up.Submission.ID).Scan(&stored, &storedHash)
+	var stored, storedHash, storedStatus, storedReceipt string
+	var storedPayload []byte
+	err := h.st.db.QueryRowContext(ctx, `SELECT reply, content_hash, status, receipt_no, payload FROM submissions WHERE id = ?`, up.Submission.ID).
+		Scan(&stored, &storedHash, &storedStatus, &storedReceipt, &storedPayload)
+	var prev kiosk.Submission
+	json.Unmarshal(storedPayload, &prev)
+	resubmission := err == nil && storedHash != hash && storedStatus == kiosk.StatusReturned &&
+		up.Submission.Revision > prev.Revision && up.Submission.ReceiptNo == storedReceipt
 	switch {
 	case err == nil && storedHash == hash:
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, stored)
 		return
+	case resubmission:
+		// 退回补正 answered: the same matter with the missing material.
 	case err == nil:
 		problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("the district already has %s with different content; set aside for a person to compare", up.Submission.ReceiptNo))
 		return
@@ -332,7 +340,7 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 	now := h.st.Now().UTC()
 	rec := kiosksync.SubmissionReceipt{ID: up.Submission.ID, ReceiptNo: up.Submission.ReceiptNo, ReceivedAt: now.Truncate(time.Second)}
 	replyJSON, _ := json.Marshal(rec)
-	if err := h.st.insert(ctx, dev.ID, &up.Submission, hash, canonical, replyJSON, now); err != nil {
+	if err := h.st.insert(ctx, dev.ID, &up.Submission, hash, canonical, replyJSON, now, resubmission); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("receipt number %s is taken by another submission", up.Submission.ReceiptNo))
 			return
@@ -344,19 +352,28 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 	w.Write(replyJSON)
 }
 
-func (s *Store) insert(ctx context.Context, device string, sub *kiosk.Submission, hash string, payload, reply []byte, now time.Time) error {
+// insert stores a submission and its first change, or, for a resubmission
+// after 退回补正, replaces the returned version; one transaction either way.
+func (s *Store) insert(ctx context.Context, device string, sub *kiosk.Submission, hash string, payload, reply []byte, now time.Time, resubmission bool) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	at := now.Format(time.RFC3339Nano)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, content_hash, payload, received_at, status, reply)
+	note := ""
+	if resubmission {
+		note = fmt.Sprintf("补正材料已收到（第%d次提交）", sub.Revision+1)
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET content_hash = ?, payload = ?, status = ?, reply = ? WHERE id = ? AND device_id = ?`,
+			hash, payload, kiosk.StatusReceived, string(reply), sub.ID, device); err != nil {
+			return err
+		}
+	} else if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, content_hash, payload, received_at, status, reply)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, device, sub.ReceiptNo, sub.Matter, hash, payload, at, kiosk.StatusReceived, string(reply)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, at) VALUES (?, ?, ?, 'status', ?, ?)`,
-		device, sub.ID, sub.ReceiptNo, kiosk.StatusReceived, at); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at) VALUES (?, ?, ?, 'status', ?, ?, ?)`,
+		device, sub.ID, sub.ReceiptNo, kiosk.StatusReceived, note, at); err != nil {
 		return err
 	}
 	return tx.Commit()
