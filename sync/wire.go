@@ -124,6 +124,9 @@ type AttachmentState struct {
 
 // SubmissionUpload is POST /v1/submissions: the submission as saved, and the
 // hash of its canonical JSON, by which a replay is told from a conflict.
+// Both ends re-encode kiosk.Submission to check the hash, so a field added to
+// it must be omitempty: otherwise kiosks and a district of different versions
+// would disagree on every hash.
 type SubmissionUpload struct {
 	Submission  kiosk.Submission `json:"submission"`
 	ContentHash string           `json:"content_hash"`
@@ -137,10 +140,12 @@ type SubmissionReceipt struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// Change is one entry of the change feed.
+// Change is one entry of the change feed. Kind "status": a submission took
+// Status, with Note. Kind "catalog": a catalog was published; Status holds its
+// version and Note its SHA-256 (GET /v1/catalog serves it).
 type Change struct {
 	Seq          int64     `json:"seq"`
-	Kind         string    `json:"kind"` // "status"
+	Kind         string    `json:"kind"` // "status" or "catalog"
 	SubmissionID string    `json:"submission_id"`
 	ReceiptNo    string    `json:"receipt_no"`
 	Status       string    `json:"status"`
@@ -161,8 +166,8 @@ type Changes struct {
 type Heartbeat struct {
 	AppVersion   string    `json:"app_version"`
 	Queue        int       `json:"queue"`
-	OldestUnsent time.Time `json:"oldest_unsent,omitempty"`
-	LastSync     time.Time `json:"last_sync,omitempty"`
+	OldestUnsent time.Time `json:"oldest_unsent,omitzero"`
+	LastSync     time.Time `json:"last_sync,omitzero"`
 	DiskFree     int64     `json:"disk_free"`
 	ClockOffset  float64   `json:"clock_offset_seconds"`
 	Printer      string    `json:"printer"`
@@ -185,6 +190,7 @@ var statusFor = map[string]int{
 	EUnauthorized:      http.StatusUnauthorized,
 	ERevoked:           http.StatusForbidden,
 	EIncomplete:        http.StatusUnprocessableEntity,
+	ETooLarge:          http.StatusRequestEntityTooLarge,
 }
 
 // Protocol-only error codes.
@@ -192,6 +198,7 @@ const (
 	EUnauthorized = "unauthorized" // unsigned, unknown device, bad signature, stale, replayed
 	ERevoked      = "revoked"      // the district revoked this device
 	EIncomplete   = "incomplete"   // attachments missing: upload them, then the submission
+	ETooLarge     = "too_large"    // the request body is over the limit
 )
 
 // StatusFor returns the HTTP status of an error code.

@@ -48,12 +48,12 @@ func TestCommands(t *testing.T) {
 
 // binary returns a built binary: from the environment (make test builds
 // them) or built here.
-func binary(t *testing.T, env, pkg string) string {
+func binary(t *testing.T, env, pkg, name string) string {
 	t.Helper()
 	if p := os.Getenv(env); p != "" {
 		return p
 	}
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	out := filepath.Join(t.TempDir(), name)
 	if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
@@ -67,8 +67,8 @@ func TestRealProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts both programs")
 	}
-	kioskBin := binary(t, "KIOSK_BIN", "../kiosk")
-	districtBin := binary(t, "DISTRICTD_BIN", ".")
+	kioskBin := binary(t, "KIOSK_BIN", "../kiosk", "kiosk")
+	districtBin := binary(t, "DISTRICTD_BIN", ".", "districtd")
 	ddata, kdata := t.TempDir(), t.TempDir()
 
 	srv := exec.Command(districtBin, "serve", "--addr", "127.0.0.1:0", "--data", ddata)

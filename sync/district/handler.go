@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
@@ -41,7 +42,33 @@ type handler struct {
 	st    *Store
 	opts  Options
 	slots chan struct{}
+	files keyedMutex // one upload at a time per file
 }
+
+// keyedMutex serialises work per key (an attachment's hash): two copies of
+// the same chunk arriving at once must not both be appended.
+type keyedMutex struct {
+	mu    gosync.Mutex
+	locks map[string]*gosync.Mutex
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*gosync.Mutex{}
+	}
+	m, ok := k.locks[key]
+	if !ok {
+		m = &gosync.Mutex{}
+		k.locks[key] = m
+	}
+	k.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// MaxFileBytes bounds one attachment; kiosks refuse files over 10 MB.
+const MaxFileBytes = 64 << 20
 
 // NewHandler serves the sync protocol v1.
 func NewHandler(st *Store, opts Options) http.Handler {
@@ -107,7 +134,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			problem(w, http.StatusRequestEntityTooLarge, kiosk.EInvalid, fmt.Sprintf("request body over %d bytes", limit))
+			problem(w, http.StatusRequestEntityTooLarge, kiosksync.ETooLarge, fmt.Sprintf("request body over %d bytes", limit))
 		} else {
 			problem(w, http.StatusBadRequest, kiosk.EInvalid, "request body unreadable")
 		}
@@ -222,16 +249,21 @@ func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, ch
 	if !ok {
 		return
 	}
+	defer h.files.lock(sha)()
+	offset, err1 := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
+	total, err2 := strconv.ParseInt(r.Header.Get("X-Total-Size"), 10, 64)
+	if err1 != nil || err2 != nil || total <= 0 || total > MaxFileBytes || offset < 0 || offset+int64(len(chunk)) > total {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, fmt.Sprintf("offset and X-Total-Size must describe the chunk's place in a file of at most %d bytes", MaxFileBytes))
+		return
+	}
 	st := h.state(final, partial, sha)
 	if st.Complete {
 		reply(w, st)
 		return
 	}
-	offset, err1 := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
-	total, err2 := strconv.ParseInt(r.Header.Get("X-Total-Size"), 10, 64)
-	if err1 != nil || err2 != nil || total <= 0 || offset < 0 || offset+int64(len(chunk)) > total {
-		problem(w, http.StatusBadRequest, kiosk.EInvalid, "offset and X-Total-Size must describe the chunk's place in the file")
-		return
+	if st.Have > total { // a partial left over from a different attempt: start again
+		os.Remove(partial)
+		st.Have = 0
 	}
 	if offset != st.Have {
 		problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("the district has %d bytes of this file, not %d: continue from there", st.Have, offset))
@@ -262,13 +294,12 @@ func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, ch
 		reply(w, kiosksync.AttachmentState{SHA256: sha, Have: have})
 		return
 	}
-	data, err := os.ReadFile(partial)
+	got, err := fileSHA256(partial)
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != sha {
+	if got != sha {
 		os.Remove(partial)
 		problem(w, http.StatusBadRequest, kiosk.EInvalid, "the file's SHA-256 does not match its name: it was damaged on the way; send it again")
 		return
@@ -299,28 +330,6 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 		return
 	}
 	ctx := r.Context()
-	var stored, storedHash, storedStatus, storedReceipt string
-	var storedPayload []byte
-	err := h.st.db.QueryRowContext(ctx, `SELECT reply, content_hash, status, receipt_no, payload FROM submissions WHERE id = ?`, up.Submission.ID).
-		Scan(&stored, &storedHash, &storedStatus, &storedReceipt, &storedPayload)
-	var prev kiosk.Submission
-	json.Unmarshal(storedPayload, &prev)
-	resubmission := err == nil && storedHash != hash && storedStatus == kiosk.StatusReturned &&
-		up.Submission.Revision > prev.Revision && up.Submission.ReceiptNo == storedReceipt
-	switch {
-	case err == nil && storedHash == hash:
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, stored)
-		return
-	case resubmission:
-		// 退回补正 answered: the same matter with the missing material.
-	case err == nil:
-		problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("the district already has %s with different content; set aside for a person to compare", up.Submission.ReceiptNo))
-		return
-	case !errors.Is(err, sql.ErrNoRows):
-		h.fail(w, err)
-		return
-	}
 	var missing []string
 	for _, m := range up.Submission.Materials {
 		for _, a := range m.Attachments {
@@ -333,18 +342,8 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 			}
 		}
 	}
-	if len(missing) > 0 {
-		problem(w, http.StatusUnprocessableEntity, kiosksync.EIncomplete, "attachments not received yet: "+strings.Join(missing, ","))
-		return
-	}
-	now := h.st.Now().UTC()
-	rec := kiosksync.SubmissionReceipt{ID: up.Submission.ID, ReceiptNo: up.Submission.ReceiptNo, ReceivedAt: now.Truncate(time.Second)}
-	replyJSON, _ := json.Marshal(rec)
-	if err := h.st.insert(ctx, dev.ID, &up.Submission, hash, canonical, replyJSON, now, resubmission); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("receipt number %s is taken by another submission", up.Submission.ReceiptNo))
-			return
-		}
+	replyJSON, err := h.st.receive(ctx, dev.ID, &up.Submission, hash, canonical, missing)
+	if err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -352,31 +351,63 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 	w.Write(replyJSON)
 }
 
-// insert stores a submission and its first change, or, for a resubmission
-// after 退回补正, replaces the returned version; one transaction either way.
-func (s *Store) insert(ctx context.Context, device string, sub *kiosk.Submission, hash string, payload, reply []byte, now time.Time, resubmission bool) error {
+// receive decides, under the write lock, between a first upload, a replay
+// (the stored reply), a resubmission after 退回补正, and a conflict, so two
+// copies of the same upload arriving at once are one first upload and one
+// replay, never a false conflict.
+func (s *Store) receive(ctx context.Context, device string, sub *kiosk.Submission, hash string, payload []byte, missing []string) ([]byte, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback()
+	var stored, storedHash, storedStatus, storedReceipt string
+	var storedPayload []byte
+	err = tx.QueryRowContext(ctx, `SELECT reply, content_hash, status, receipt_no, payload FROM submissions WHERE id = ?`, sub.ID).
+		Scan(&stored, &storedHash, &storedStatus, &storedReceipt, &storedPayload)
+	found := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if found && storedHash == hash {
+		return []byte(stored), nil
+	}
+	var prev kiosk.Submission
+	json.Unmarshal(storedPayload, &prev)
+	resubmission := found && storedStatus == kiosk.StatusReturned && sub.Revision > prev.Revision && sub.ReceiptNo == storedReceipt
+	if found && !resubmission {
+		return nil, kiosk.Errorf(kiosk.EConflict, "the district already has %s with different content; set aside for a person to compare", sub.ReceiptNo)
+	}
+	if len(missing) > 0 {
+		return nil, kiosk.Errorf(kiosksync.EIncomplete, "attachments not received yet: %s", strings.Join(missing, ","))
+	}
+	if !found {
+		var taken int
+		tx.QueryRowContext(ctx, `SELECT count(*) FROM submissions WHERE receipt_no = ?`, sub.ReceiptNo).Scan(&taken)
+		if taken > 0 {
+			return nil, kiosk.Errorf(kiosk.EConflict, "receipt number %s is taken by another submission", sub.ReceiptNo)
+		}
+	}
+	now := s.Now().UTC()
+	reply, _ := json.Marshal(kiosksync.SubmissionReceipt{ID: sub.ID, ReceiptNo: sub.ReceiptNo, ReceivedAt: now.Truncate(time.Second)})
 	at := now.Format(time.RFC3339Nano)
 	note := ""
 	if resubmission {
 		note = fmt.Sprintf("补正材料已收到（第%d次提交）", sub.Revision+1)
-		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET content_hash = ?, payload = ?, status = ?, reply = ? WHERE id = ? AND device_id = ?`,
-			hash, payload, kiosk.StatusReceived, string(reply), sub.ID, device); err != nil {
-			return err
-		}
-	} else if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, content_hash, payload, received_at, status, reply)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, device, sub.ReceiptNo, sub.Matter, hash, payload, at, kiosk.StatusReceived, string(reply)); err != nil {
-		return err
+		_, err = tx.ExecContext(ctx, `UPDATE submissions SET content_hash = ?, payload = ?, status = ?, reply = ? WHERE id = ? AND device_id = ?`,
+			hash, payload, kiosk.StatusReceived, string(reply), sub.ID, device)
+	} else {
+		_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, content_hash, payload, received_at, status, reply)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, device, sub.ReceiptNo, sub.Matter, hash, payload, at, kiosk.StatusReceived, string(reply))
+	}
+	if err != nil {
+		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at) VALUES (?, ?, ?, 'status', ?, ?, ?)`,
 		device, sub.ID, sub.ReceiptNo, kiosk.StatusReceived, note, at); err != nil {
-		return err
+		return nil, err
 	}
-	return tx.Commit()
+	return reply, tx.Commit()
 }
 
 func (h *handler) changes(w http.ResponseWriter, r *http.Request, dev *Device, _ []byte) {
@@ -441,4 +472,17 @@ func (h *handler) catalog(w http.ResponseWriter, r *http.Request, _ *Device, _ [
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-SHA256", sha)
 	w.Write(doc)
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -295,3 +295,46 @@ func TestLoadShedding(t *testing.T) {
 		t.Fatalf("got %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
+
+// TestConcurrentFirstUploads: copies of a first upload arriving at once are
+// one upload and replays, never a false conflict; copies of one chunk at
+// once are appended once.
+func TestConcurrentFirstUploads(t *testing.T) {
+	e := newEnv(t, district.Options{})
+	ctx := context.Background()
+	for round := 0; round < 10; round++ {
+		sub := &kiosk.Submission{ID: fmt.Sprintf("race-%d", round), ReceiptNo: fmt.Sprintf("330603101201-20261128-%04d", round), Matter: "3306210001-01"}
+		var wg sync.WaitGroup
+		codes := make([]int, 8)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(round*100+i), nil)
+				codes[i] = resp.StatusCode
+			}()
+		}
+		wg.Wait()
+		for _, c := range codes {
+			if c != http.StatusOK {
+				t.Fatalf("round %d: statuses %v, want all 200", round, codes)
+			}
+		}
+	}
+	c := &kiosksync.Client{BaseURL: e.srv.URL, Key: e.key, DeviceID: e.device}
+	data := bytes.Repeat([]byte("x"), 3000)
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.PutChunk(ctx, sha, 0, 3000, data[:1000]) }()
+	}
+	wg.Wait()
+	if st, _ := c.AttachmentState(ctx, sha); st.Have != 1000 {
+		t.Fatalf("after 8 copies of the first chunk the district has %d bytes, want 1000", st.Have)
+	}
+	if _, err := c.PutChunk(ctx, sha, 0, 99_999_999_999, data[:10]); err == nil {
+		t.Fatal("an absurd X-Total-Size was accepted")
+	}
+}
