@@ -606,7 +606,8 @@ func (in *intakeScreen) reviewPage() fyne.CanvasObject {
 	limit := newCard(container.NewVBox(text("办理时限", 17, colMuted, false), text(in.sub.TimeLimit.Text(), 24, colPrimary, true)), colCard, 0, nil)
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
 		heading("请与申请人一起核对，无误后点“确认提交”"), limit,
-		container.NewGridWithColumns(2, grid, mats))))
+		// Room on the right so the scroll bar never covers a material's state.
+		container.NewGridWithColumns(2, grid, container.New(layout.NewCustomPaddedLayout(0, 0, 0, 20), mats)))))
 }
 
 func (in *intakeScreen) savedPage() fyne.CanvasObject {
