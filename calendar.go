@@ -30,9 +30,13 @@ type Calendar struct {
 }
 
 // ParseHolidayYears decodes and checks calendar documents: dates in their
-// year, days off not on the working list, working weekends on weekends.
+// year, days off not on the working list, working weekends on weekends. A
+// later document for a year replaces an earlier one (the district's copy
+// replaces the shipped one).
 func ParseHolidayYears(docs ...[]byte) (*Calendar, error) {
 	c := &Calendar{off: map[string]bool{}, work: map[string]bool{}, years: map[int]bool{}}
+	byYear := map[int]HolidayYear{}
+	var order []int
 	for _, doc := range docs {
 		var y HolidayYear
 		dec := json.NewDecoder(strings.NewReader(string(doc)))
@@ -40,6 +44,13 @@ func ParseHolidayYears(docs ...[]byte) (*Calendar, error) {
 		if err := dec.Decode(&y); err != nil {
 			return nil, Errorf(EInvalid, "holiday calendar is not valid JSON: %v", err)
 		}
+		if _, seen := byYear[y.Year]; !seen {
+			order = append(order, y.Year)
+		}
+		byYear[y.Year] = y
+	}
+	for _, year := range order {
+		y := byYear[year]
 		if y.Year < 2000 || y.Year > 2100 {
 			return nil, Errorf(EInvalid, "holiday calendar: year %d is not plausible", y.Year)
 		}

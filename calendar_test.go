@@ -94,3 +94,16 @@ func TestParseHolidayYears_Errors(t *testing.T) {
 		})
 	}
 }
+
+// A district's copy of a year replaces the shipped one, not adds to it.
+func TestParseHolidayYears_LaterReplaces(t *testing.T) {
+	shipped, _ := os.ReadFile("assets/holidays/2026.json")
+	district := []byte(`{"year":2026,"source":"区人社局转发","days_off":[{"date":"2026-03-02","name":"测试"}],"working_weekends":[]}`)
+	c, err := kiosk.ParseHolidayYears(shipped, district)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IsWorkingDay(day("2026-03-02")) || !c.IsWorkingDay(day("2026-10-02")) {
+		t.Fatal("the district's 2026 did not replace the shipped one")
+	}
+}

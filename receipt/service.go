@@ -9,6 +9,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/assets"
 )
 
 // Service implements kiosk.ReceiptService over the kiosk's other services.
@@ -18,8 +19,11 @@ type Service struct {
 	Settings    kiosk.SettingsService
 	Audit       kiosk.AuditService
 	Calendar    *kiosk.Calendar
-	Key         ed25519.PrivateKey
-	Now         func() time.Time
+	// ExtraHolidays returns holiday arrangements the district published
+	// since this kiosk was built; each replaces the shipped copy of its year.
+	ExtraHolidays func(ctx context.Context) [][]byte
+	Key           ed25519.PrivateKey
+	Now           func() time.Time
 	// FileDir is where receipts are saved as PNG while no printer is set up.
 	FileDir string
 }
@@ -48,7 +52,15 @@ func (s *Service) Build(ctx context.Context, id string, reprint bool) (*Receipt,
 	if s.Now != nil {
 		now = s.Now
 	}
-	return Build(sub, item, point, s.Calendar, s.Key, Options{DistrictURL: district, Signature: sig == "true", Copy: reprint, Now: now()})
+	cal := s.Calendar
+	if s.ExtraHolidays != nil {
+		if extra := s.ExtraHolidays(ctx); len(extra) > 0 {
+			if c, err := kiosk.ParseHolidayYears(append(assets.HolidayYears(), extra...)...); err == nil {
+				cal = c
+			}
+		}
+	}
+	return Build(sub, item, point, cal, s.Key, Options{DistrictURL: district, Signature: sig == "true", Copy: reprint, Now: now()})
 }
 
 // PrinterConfig reads the configured printer; the default before set-up is

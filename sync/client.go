@@ -129,17 +129,27 @@ func (c *Client) raw(ctx context.Context, method, path string, body []byte, head
 	return data, resp.Header, nil
 }
 
+// Holidays downloads a year's published holiday arrangement, checked
+// against the hash the feed announced.
+func (c *Client) Holidays(ctx context.Context, year, wantSHA string) ([]byte, error) {
+	return c.document(ctx, "/v1/holidays/"+url.PathEscape(year), wantSHA)
+}
+
 // Catalog downloads the published catalog whole and checks it against the
 // hash the district sent, so a cut or damaged download is never installed.
 func (c *Client) Catalog(ctx context.Context, wantSHA string) ([]byte, error) {
-	doc, h, err := c.raw(ctx, http.MethodGet, "/v1/catalog", nil, nil)
+	return c.document(ctx, "/v1/catalog", wantSHA)
+}
+
+func (c *Client) document(ctx context.Context, path, wantSHA string) ([]byte, error) {
+	doc, h, err := c.raw(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(doc)
 	got := hex.EncodeToString(sum[:])
 	if got != h.Get("X-Content-SHA256") || (wantSHA != "" && got != wantSHA) {
-		return nil, &Error{Code: kiosk.EUnavailable, Message: "the catalog download is incomplete or damaged; the old catalog stays"}
+		return nil, &Error{Code: kiosk.EUnavailable, Message: "the download of " + path + " is incomplete or damaged; what the kiosk has stays"}
 	}
 	return doc, nil
 }

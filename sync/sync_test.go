@@ -440,3 +440,24 @@ func TestResubmission(t *testing.T) {
 		t.Fatalf("district: %+v", list)
 	}
 }
+
+// TestHolidaysPublish: the district forwards next year's holiday arrangement;
+// the kiosk receives it whole and checked; an invalid one is refused.
+func TestHolidaysPublish(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	var got []byte
+	sy.InstallHolidays = func(ctx context.Context, doc []byte) error { got = doc; return nil }
+	y2027 := []byte(`{"year":2027,"source":"国务院办公厅关于2027年部分节假日安排的通知","days_off":[{"date":"2027-01-01","name":"元旦"}],"working_weekends":[]}`)
+	if _, err := d.st.PublishHolidays(ctx, []byte(`{"year":2027,"source":"x","days_off":[],"working_weekends":[{"date":"2027-03-03","name":"x"}]}`)); err == nil {
+		t.Fatal("a weekday make-up day was published")
+	}
+	if year, err := d.st.PublishHolidays(ctx, y2027); err != nil || year != 2027 {
+		t.Fatalf("publish: %d %v", year, err)
+	}
+	rep, err := sy.RunOnce(ctx)
+	if err != nil || len(rep.Holidays) != 1 || rep.Holidays[0] != "2027" || !bytes.Equal(got, y2027) {
+		t.Fatalf("round: %+v %v, got %s", rep, err, got)
+	}
+}

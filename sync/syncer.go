@@ -38,6 +38,7 @@ type Report struct {
 	WaitingAfter  int      `json:"waiting_after"`
 	RetryAfterSec float64  `json:"retry_after_seconds,omitempty"` // the district asked for a pause
 	Catalog       string   `json:"catalog,omitempty"`             // the catalog version installed
+	Holidays      []string `json:"holidays,omitempty"`            // years of holiday arrangements received
 }
 
 // Syncer drains the outbox and applies the change feed. RunOnce is
@@ -52,6 +53,8 @@ type Syncer struct {
 	// InstallCatalog validates a downloaded catalog and swaps it in
 	// atomically; nil if the kiosk takes no catalogs from the district.
 	InstallCatalog func(ctx context.Context, doc []byte) error
+	// InstallHolidays keeps a year's holiday arrangement for receipts.
+	InstallHolidays func(ctx context.Context, doc []byte) error
 }
 
 func (s *Syncer) now() time.Time {
@@ -232,6 +235,18 @@ func (s *Syncer) pull(ctx context.Context, rep *Report) error {
 				if err := s.installCatalog(ctx, c, rep); err != nil {
 					return err // the cursor stays before it: the next round tries again
 				}
+			case "holidays":
+				if s.InstallHolidays == nil {
+					continue
+				}
+				doc, err := s.Client.Holidays(ctx, c.Status, c.Note)
+				if err == nil {
+					err = s.InstallHolidays(ctx, doc)
+				}
+				if err != nil {
+					return err
+				}
+				rep.Holidays = append(rep.Holidays, c.Status)
 			}
 		}
 		if err := s.Queue.Apply(ctx, ch.Epoch, ch.Cursor, batch); err != nil {

@@ -30,6 +30,7 @@ const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME]
        districtd devices --json --data DIR
        districtd revoke DEVICE --data DIR
        districtd catalog publish FILE --data DIR
+       districtd holidays publish FILE --data DIR   one year's official arrangement (assets/holidays format)
        districtd new-epoch --data DIR     after restoring a backup: kiosks send again what it lacks
 `
 
@@ -162,6 +163,20 @@ func run(ctx context.Context, st *district.Store, cmd string, pos []string, stdo
 		}
 		m, n := c.Stats()
 		fmt.Fprintf(stdout, "published catalog %s: %d main items, %d sub-items\n", c.Version, m, n)
+		return nil
+	case "holidays":
+		if len(pos) != 2 || pos[0] != "publish" {
+			return errors.New("use `holidays publish FILE` (one year's arrangement, as in assets/holidays)")
+		}
+		doc, err := os.ReadFile(pos[1])
+		if err != nil {
+			return fmt.Errorf("read holiday calendar: %w", err)
+		}
+		year, err := st.PublishHolidays(ctx, doc)
+		if err != nil {
+			return fmt.Errorf("%s was not published: %w", pos[1], err)
+		}
+		fmt.Fprintf(stdout, "published the holiday arrangement of %d\n", year)
 		return nil
 	case "new-epoch":
 		e, err := st.NewEpoch(ctx)

@@ -128,6 +128,13 @@ func TestRealProcesses(t *testing.T) {
 	if out := sh(kioskBin, "catalog", "--data", kdata); !strings.Contains(out, "catalog 2026.2 (district") {
 		t.Fatalf("kiosk catalog: %s", out)
 	}
+	// So does next year's holiday arrangement.
+	y2027 := filepath.Join(t.TempDir(), "2027.json")
+	os.WriteFile(y2027, []byte(`{"year":2027,"source":"国务院办公厅通知","days_off":[{"date":"2027-01-01","name":"元旦"}],"working_weekends":[]}`), 0o644)
+	sh(districtBin, "holidays", "publish", y2027, "--data", ddata)
+	if out := sh(kioskBin, "sync", "--once", "--data", kdata); !strings.Contains(out, "received the holiday arrangement of 2027") {
+		t.Fatalf("holidays sync: %s", out)
+	}
 
 	// A second round moves nothing and duplicates nothing.
 	if out := sh(kioskBin, "sync", "--once", "--data", kdata); !strings.Contains(out, "uploaded 0,") {

@@ -229,7 +229,7 @@ func openServices(ctx context.Context, f *flags) (*services, error) {
 		submissions: store.NewSubmissionService(db), audit: store.NewAuditService(db),
 	}
 	s.receipts = &receipt.Service{Submissions: s.submissions, Catalog: s.catalog, Settings: s.settings, Audit: s.audit,
-		Calendar: cal, Key: key, FileDir: filepath.Join(dir, "receipts")}
+		Calendar: cal, ExtraHolidays: s.districtHolidays, Key: key, FileDir: filepath.Join(dir, "receipts")}
 	return s, nil
 }
 

@@ -88,7 +88,8 @@ func (s *services) syncer(ctx context.Context) (*kiosksync.Syncer, error) {
 		InstallCatalog: func(ctx context.Context, doc []byte) error {
 			_, err := s.catalog.Install(ctx, doc, kiosk.OriginDistrict)
 			return err
-		}}, nil
+		},
+		InstallHolidays: s.installHolidays}, nil
 }
 
 func (s *services) printerState(ctx context.Context) string {
@@ -168,6 +169,9 @@ func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if rep.Catalog != "" {
 		fmt.Fprintf(stdout, "installed catalog %s\n", rep.Catalog)
 	}
+	for _, y := range rep.Holidays {
+		fmt.Fprintf(stdout, "received the holiday arrangement of %s\n", y)
+	}
 	for _, p := range rep.Parked {
 		fmt.Fprintln(stdout, "parked:", p)
 	}
@@ -239,4 +243,34 @@ func (s *services) startSync(ctx context.Context, show func(online bool, waiting
 	}
 	sched.Start()
 	return sched, func() { job.RunNow() }, nil
+}
+
+// settingHolidays keeps the holiday arrangements the district published, by
+// year, as one JSON object.
+const settingHolidays = "district_holidays"
+
+func (s *services) installHolidays(ctx context.Context, doc []byte) error {
+	if _, err := kiosk.ParseHolidayYears(doc); err != nil {
+		return err
+	}
+	var y kiosk.HolidayYear
+	json.Unmarshal(doc, &y)
+	years := map[string]json.RawMessage{}
+	if raw, _ := s.settings.Get(ctx, settingHolidays); raw != "" {
+		json.Unmarshal([]byte(raw), &years)
+	}
+	years[fmt.Sprint(y.Year)] = doc
+	data, _ := json.Marshal(years)
+	return s.settings.Set(ctx, settingHolidays, string(data))
+}
+
+func (s *services) districtHolidays(ctx context.Context) [][]byte {
+	raw, _ := s.settings.Get(ctx, settingHolidays)
+	years := map[string]json.RawMessage{}
+	json.Unmarshal([]byte(raw), &years)
+	var out [][]byte
+	for _, doc := range years {
+		out = append(out, doc)
+	}
+	return out
 }

@@ -85,6 +85,7 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("GET /v1/changes", h.signed(maxJSON, h.changes))
 	mux.HandleFunc("POST /v1/heartbeat", h.signed(maxJSON, h.heartbeat))
 	mux.HandleFunc("GET /v1/catalog", h.signed(maxJSON, h.catalog))
+	mux.HandleFunc("GET /v1/holidays/{year}", h.signed(maxJSON, h.holidays))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
 		select {
@@ -485,4 +486,15 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (h *handler) holidays(w http.ResponseWriter, r *http.Request, _ *Device, _ []byte) {
+	doc, sha, err := h.st.Document(r.Context(), "holidays", r.PathValue("year"))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-SHA256", sha)
+	w.Write(doc)
 }

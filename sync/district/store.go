@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -394,6 +395,44 @@ func (s *Store) Catalog(ctx context.Context) ([]byte, string, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT document, sha256 FROM catalogs ORDER BY published_at DESC, id DESC LIMIT 1`).Scan(&doc, &sha)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", kiosk.Errorf(kiosk.ENotFound, "the district has not published a catalog")
+	}
+	return doc, sha, err
+}
+
+// PublishHolidays validates a year's holiday arrangement and announces it in
+// every kiosk's feed; receipts then count working days by it.
+func (s *Store) PublishHolidays(ctx context.Context, doc []byte) (int, error) {
+	if _, err := kiosk.ParseHolidayYears(doc); err != nil {
+		return 0, err
+	}
+	var y kiosk.HolidayYear
+	json.Unmarshal(doc, &y)
+	sum := sha256.Sum256(doc)
+	sha := hex.EncodeToString(sum[:])
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO documents (kind, version, sha256, document, published_at) VALUES ('holidays', ?, ?, ?, ?)
+		ON CONFLICT (kind, version) DO UPDATE SET sha256 = excluded.sha256, document = excluded.document, published_at = excluded.published_at`,
+		fmt.Sprint(y.Year), sha, doc, s.now()); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
+		SELECT id, '', '', 'holidays', ?, ?, ? FROM devices WHERE revoked_at IS NULL`, fmt.Sprint(y.Year), sha, s.now()); err != nil {
+		return 0, err
+	}
+	return y.Year, tx.Commit()
+}
+
+// Document returns a published document of a kind and version.
+func (s *Store) Document(ctx context.Context, kind, version string) ([]byte, string, error) {
+	var doc []byte
+	var sha string
+	err := s.db.QueryRowContext(ctx, `SELECT document, sha256 FROM documents WHERE kind = ? AND version = ?`, kind, version).Scan(&doc, &sha)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", kiosk.Errorf(kiosk.ENotFound, "no %s %s published", kind, version)
 	}
 	return doc, sha, err
 }
