@@ -178,3 +178,12 @@ type StatusChange struct {
 	Note         string // e.g. what to bring for 退回补正
 	At           time.Time
 }
+
+// RosterEntry is one agent in the roster the district pushes to a service
+// point's kiosks. PINHash is an argon2id hash: no PIN travels in clear.
+type RosterEntry struct {
+	Name    string `json:"name"`
+	PINHash string `json:"pin_hash"`
+	Admin   bool   `json:"admin"`
+	Active  bool   `json:"active"`
+}

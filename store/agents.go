@@ -2,19 +2,14 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/argon2"
-
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/pinhash"
 )
 
 // Sign-in limits: five wrong PINs lock an account for a quarter of an hour.
@@ -22,18 +17,6 @@ const (
 	MaxPINAttempts = 5
 	LockDuration   = 15 * time.Minute
 )
-
-// argon2id parameters (RFC 9106's second recommendation scaled to a small
-// terminal): about 50 ms and 32 MiB per check, enough that a stolen database
-// does not give up 4-8 digit PINs cheaply.
-const (
-	argonTime    = 2
-	argonMemory  = 32 * 1024
-	argonThreads = 1
-	argonKeyLen  = 32
-)
-
-var pinPattern = regexp.MustCompile(`^[0-9]{4,8}$`)
 
 // AgentService implements kiosk.AgentService.
 type AgentService struct{ db *DB }
@@ -45,7 +28,7 @@ func NewAgentService(db *DB) *AgentService { return &AgentService{db: db} }
 
 // Agents lists the accounts by name.
 func (s *AgentService) Agents(ctx context.Context) ([]kiosk.Agent, error) {
-	rows, err := s.db.db.QueryContext(ctx, `SELECT id, name, is_admin FROM agents ORDER BY id`)
+	rows, err := s.db.db.QueryContext(ctx, `SELECT id, name, is_admin FROM agents WHERE active = 1 ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}
@@ -67,10 +50,10 @@ func (s *AgentService) CreateAgent(ctx context.Context, name, pin string, admin 
 	if err := kiosk.CheckName(name); err != nil {
 		return nil, kiosk.Errorf(kiosk.EInvalid, "%v", strings.Replace(err.Error(), "申请人", "代办员", 1))
 	}
-	if !pinPattern.MatchString(pin) {
+	if !pinhash.Valid(pin) {
 		return nil, kiosk.Errorf(kiosk.EInvalid, "密码应为4到8位数字")
 	}
-	hash, err := hashPIN(pin)
+	hash, err := pinhash.Hash(pin)
 	if err != nil {
 		return nil, err
 	}
@@ -112,15 +95,19 @@ func (s *AgentService) SignIn(ctx context.Context, name, pin string) (*kiosk.Age
 		a      kiosk.Agent
 		hash   string
 		failed int
+		active bool
 		locked sql.NullString
 	)
-	err = tx.QueryRowContext(ctx, `SELECT id, name, is_admin, pin_hash, failed_attempts, locked_until FROM agents WHERE name = ?`, name).
-		Scan(&a.ID, &a.Name, &a.Admin, &hash, &failed, &locked)
+	err = tx.QueryRowContext(ctx, `SELECT id, name, is_admin, pin_hash, failed_attempts, locked_until, active FROM agents WHERE name = ?`, name).
+		Scan(&a.ID, &a.Name, &a.Admin, &hash, &failed, &locked, &active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kiosk.Errorf(kiosk.ENotFound, "没有名为“%s”的代办员", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	if !active {
+		return nil, kiosk.Errorf(kiosk.ELocked, "代办员“%s”已被区里停用，请联系区人社局", name)
 	}
 	now := s.db.Now()
 	if locked.Valid {
@@ -131,7 +118,7 @@ func (s *AgentService) SignIn(ctx context.Context, name, pin string) (*kiosk.Age
 		}
 		failed = 0 // the lock has run out: a fresh set of tries
 	}
-	if !checkPIN(hash, pin) {
+	if !pinhash.Check(hash, pin) {
 		failed++
 		var lockUntil any
 		msg := fmt.Sprintf("密码不对，还可以再试%d次", MaxPINAttempts-failed)
@@ -164,35 +151,30 @@ func (s *AgentService) SignIn(ctx context.Context, name, pin string) (*kiosk.Age
 	return &a, nil
 }
 
-func hashPIN(pin string) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("hash PIN: %w", err)
+// ApplyRoster makes the kiosk's agents what the district's roster says, in
+// one transaction: new agents are added, PINs and roles updated, agents the
+// roster stops can no longer sign in. Agents made on the kiosk and absent
+// from the roster are left as they are.
+func (s *AgentService) ApplyRoster(ctx context.Context, roster []kiosk.RosterEntry) error {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("apply roster: %w", err)
 	}
-	key := argon2.IDKey([]byte(pin), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
-}
-
-// checkPIN verifies a PIN against a stored hash, using the parameters stored
-// with it so that stronger parameters later still verify old hashes.
-func checkPIN(stored, pin string) bool {
-	parts := strings.Split(stored, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+	defer tx.Rollback()
+	for _, r := range roster {
+		name := kiosk.NormalizeName(r.Name)
+		if kiosk.CheckName(name) != nil || !pinhash.WellFormed(r.PINHash) {
+			return kiosk.Errorf(kiosk.EInvalid, "the district's roster has an unusable entry for %q", r.Name)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO agents (name, pin_hash, is_admin, created_at, active) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET pin_hash = excluded.pin_hash, is_admin = excluded.is_admin, active = excluded.active,
+			failed_attempts = CASE WHEN agents.pin_hash = excluded.pin_hash THEN agents.failed_attempts ELSE 0 END`,
+			name, r.PINHash, r.Admin, s.db.now(), r.Active); err != nil {
+			return fmt.Errorf("apply roster: %w", err)
+		}
 	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false
+	if err := audit(ctx, tx, s.db.now(), "区人社局", "roster", fmt.Sprintf("%d agents", len(roster)), ""); err != nil {
+		return err
 	}
-	enc := base64.RawStdEncoding
-	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	got := argon2.IDKey([]byte(pin), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	return tx.Commit()
 }

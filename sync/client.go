@@ -216,6 +216,12 @@ func (c *Client) Changes(ctx context.Context, after int64) (Changes, error) {
 	return ch, c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/changes?after=%d", after), nil, nil, &ch)
 }
 
+// Roster reads the agents of this kiosk's service point.
+func (c *Client) Roster(ctx context.Context) ([]kiosk.RosterEntry, error) {
+	var r []kiosk.RosterEntry
+	return r, c.do(ctx, http.MethodGet, "/v1/roster", nil, nil, &r)
+}
+
 // SendHeartbeat reports the kiosk's state.
 func (c *Client) SendHeartbeat(ctx context.Context, hb Heartbeat) error {
 	body, _ := json.Marshal(hb)

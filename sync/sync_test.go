@@ -461,3 +461,39 @@ func TestHolidaysPublish(t *testing.T) {
 		t.Fatalf("round: %+v %v, got %s", rep, err, got)
 	}
 }
+
+// TestRoster: the district adds an agent to the service point and later
+// stops them; the kiosk lets the agent sign in, then refuses them.
+func TestRoster(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	agents := store.NewAgentService(k.db)
+	sy.ApplyRoster = agents.ApplyRoster
+	if err := d.st.SetAgent(ctx, "330603101201", "李娟", "1357", false); err != nil {
+		t.Fatal(err)
+	}
+	d.st.SetAgent(ctx, "330603999999", "别村的人", "2468", false) // another point's roster
+	if rep, err := sy.RunOnce(ctx); err != nil || rep.Roster != 1 {
+		t.Fatalf("round: %+v %v", rep, err)
+	}
+	if a, err := agents.SignIn(ctx, "李娟", "1357"); err != nil || a.Admin {
+		t.Fatalf("sign in with the district's PIN: %+v %v", a, err)
+	}
+	if _, err := agents.SignIn(ctx, "别村的人", "2468"); kiosk.ErrorCode(err) != kiosk.ENotFound {
+		t.Fatalf("another point's agent: %v", err)
+	}
+	d.st.StopAgent(ctx, "330603101201", "李娟")
+	if _, err := sy.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agents.SignIn(ctx, "李娟", "1357"); err == nil || !strings.Contains(err.Error(), "停用") {
+		t.Fatalf("a stopped agent signed in: %v", err)
+	}
+	list, _ := agents.Agents(ctx)
+	for _, a := range list {
+		if a.Name == "李娟" {
+			t.Fatal("a stopped agent is offered on the sign-in screen")
+		}
+	}
+}

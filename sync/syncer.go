@@ -39,6 +39,7 @@ type Report struct {
 	RetryAfterSec float64  `json:"retry_after_seconds,omitempty"` // the district asked for a pause
 	Catalog       string   `json:"catalog,omitempty"`             // the catalog version installed
 	Holidays      []string `json:"holidays,omitempty"`            // years of holiday arrangements received
+	Roster        int      `json:"roster,omitempty"`              // agents in the roster applied
 }
 
 // Syncer drains the outbox and applies the change feed. RunOnce is
@@ -55,6 +56,8 @@ type Syncer struct {
 	InstallCatalog func(ctx context.Context, doc []byte) error
 	// InstallHolidays keeps a year's holiday arrangement for receipts.
 	InstallHolidays func(ctx context.Context, doc []byte) error
+	// ApplyRoster makes the kiosk's agents what the district's roster says.
+	ApplyRoster func(ctx context.Context, roster []kiosk.RosterEntry) error
 }
 
 func (s *Syncer) now() time.Time {
@@ -247,6 +250,18 @@ func (s *Syncer) pull(ctx context.Context, rep *Report) error {
 					return err
 				}
 				rep.Holidays = append(rep.Holidays, c.Status)
+			case "roster":
+				if s.ApplyRoster == nil {
+					continue
+				}
+				roster, err := s.Client.Roster(ctx)
+				if err == nil {
+					err = s.ApplyRoster(ctx, roster)
+				}
+				if err != nil {
+					return err
+				}
+				rep.Roster = len(roster)
 			}
 		}
 		if err := s.Queue.Apply(ctx, ch.Epoch, ch.Cursor, batch); err != nil {

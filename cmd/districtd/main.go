@@ -30,6 +30,7 @@ const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME]
        districtd devices --json --data DIR
        districtd revoke DEVICE --data DIR
        districtd catalog publish FILE --data DIR
+       districtd agent add NAME --point CODE --pin PIN [--admin] --data DIR | agent stop NAME --point CODE --data DIR
        districtd holidays publish FILE --data DIR   one year's official arrangement (assets/holidays format)
        districtd new-epoch --data DIR     after restoring a backup: kiosks send again what it lacks
 `
@@ -56,6 +57,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	qr := fs.String("qr", "", "also write the code as a QR image")
 	status := fs.String("status", "", "new status")
 	note := fs.String("note", "", "why (required for returned and refused)")
+	pin := fs.String("pin", "", "agent PIN, 4-8 digits (stored hashed)")
+	admin := fs.Bool("admin", false, "the agent may read the audit log and change settings")
 	fs.Bool("json", true, "print JSON")
 	var pos []string
 	for {
@@ -79,7 +82,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	err = run(ctx, st, cmd, pos, stdout, options{addr: *addr, name: *name, point: *point, qr: *qr, status: *status, note: *note})
+	err = run(ctx, st, cmd, pos, stdout, options{addr: *addr, name: *name, point: *point, qr: *qr, status: *status, note: *note, pin: *pin, admin: *admin})
 	if err != nil {
 		fmt.Fprintln(stderr, "districtd:", err)
 		return 1
@@ -87,7 +90,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-type options struct{ addr, name, point, qr, status, note string }
+type options struct {
+	addr, name, point, qr, status, note, pin string
+	admin                                    bool
+}
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -164,6 +170,22 @@ func run(ctx context.Context, st *district.Store, cmd string, pos []string, stdo
 		m, n := c.Stats()
 		fmt.Fprintf(stdout, "published catalog %s: %d main items, %d sub-items\n", c.Version, m, n)
 		return nil
+	case "agent":
+		switch {
+		case len(pos) == 2 && pos[0] == "add":
+			if err := st.SetAgent(ctx, o.point, pos[1], o.pin, o.admin); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "agent %s set for %s; its kiosks get it at their next sync\n", pos[1], o.point)
+			return nil
+		case len(pos) == 2 && pos[0] == "stop":
+			if err := st.StopAgent(ctx, o.point, pos[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "agent %s stopped at %s\n", pos[1], o.point)
+			return nil
+		}
+		return errors.New("use `agent add NAME --point CODE --pin PIN [--admin]` or `agent stop NAME --point CODE`")
 	case "holidays":
 		if len(pos) != 2 || pos[0] != "publish" {
 			return errors.New("use `holidays publish FILE` (one year's arrangement, as in assets/holidays)")

@@ -128,6 +128,14 @@ func TestRealProcesses(t *testing.T) {
 	if out := sh(kioskBin, "catalog", "--data", kdata); !strings.Contains(out, "catalog 2026.2 (district") {
 		t.Fatalf("kiosk catalog: %s", out)
 	}
+	// So does the roster: an agent added at the district signs in on the kiosk.
+	sh(districtBin, "agent", "add", "李娟", "--point", "330603101201", "--pin", "1357", "--data", ddata)
+	if out := sh(kioskBin, "sync", "--once", "--data", kdata); !strings.Contains(out, "applied the district's roster of 1 agents") {
+		t.Fatalf("roster sync: %s", out)
+	}
+	if out := sh(kioskBin, "agent", "list", "--data", kdata); !strings.Contains(out, "李娟") {
+		t.Fatalf("kiosk agents: %s", out)
+	}
 	// So does next year's holiday arrangement.
 	y2027 := filepath.Join(t.TempDir(), "2027.json")
 	os.WriteFile(y2027, []byte(`{"year":2027,"source":"国务院办公厅通知","days_off":[{"date":"2027-01-01","name":"元旦"}],"working_weekends":[]}`), 0o644)

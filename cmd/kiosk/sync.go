@@ -89,7 +89,8 @@ func (s *services) syncer(ctx context.Context) (*kiosksync.Syncer, error) {
 			_, err := s.catalog.Install(ctx, doc, kiosk.OriginDistrict)
 			return err
 		},
-		InstallHolidays: s.installHolidays}, nil
+		InstallHolidays: s.installHolidays,
+		ApplyRoster:     s.agents.ApplyRoster}, nil
 }
 
 func (s *services) printerState(ctx context.Context) string {
@@ -168,6 +169,9 @@ func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		rep.Uploaded, rep.Deferred, len(rep.Parked), rep.BytesSent, rep.Changes, rep.WaitingAfter, rep.ClockOffsetS)
 	if rep.Catalog != "" {
 		fmt.Fprintf(stdout, "installed catalog %s\n", rep.Catalog)
+	}
+	if rep.Roster > 0 {
+		fmt.Fprintf(stdout, "applied the district's roster of %d agents\n", rep.Roster)
 	}
 	for _, y := range rep.Holidays {
 		fmt.Fprintf(stdout, "received the holiday arrangement of %s\n", y)

@@ -86,6 +86,7 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("POST /v1/heartbeat", h.signed(maxJSON, h.heartbeat))
 	mux.HandleFunc("GET /v1/catalog", h.signed(maxJSON, h.catalog))
 	mux.HandleFunc("GET /v1/holidays/{year}", h.signed(maxJSON, h.holidays))
+	mux.HandleFunc("GET /v1/roster", h.signed(maxJSON, h.roster))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
 		select {
@@ -497,4 +498,14 @@ func (h *handler) holidays(w http.ResponseWriter, r *http.Request, _ *Device, _ 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-SHA256", sha)
 	w.Write(doc)
+}
+
+// roster serves the agents of the requesting kiosk's service point.
+func (h *handler) roster(w http.ResponseWriter, r *http.Request, dev *Device, _ []byte) {
+	list, err := h.st.Roster(r.Context(), dev.PointCode)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	reply(w, list)
 }

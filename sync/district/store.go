@@ -25,6 +25,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/pinhash"
 )
 
 // ApplicationID marks the district's database ("VKDT").
@@ -435,4 +436,67 @@ func (s *Store) Document(ctx context.Context, kind, version string) ([]byte, str
 		return nil, "", kiosk.Errorf(kiosk.ENotFound, "no %s %s published", kind, version)
 	}
 	return doc, sha, err
+}
+
+// SetAgent adds or changes an agent of a service point (a new PIN, a role)
+// and announces the roster change to that point's kiosks.
+func (s *Store) SetAgent(ctx context.Context, point, name, pin string, admin bool) error {
+	name = kiosk.NormalizeName(name)
+	if err := kiosk.CheckName(name); err != nil || strings.TrimSpace(point) == "" {
+		return kiosk.Errorf(kiosk.EInvalid, "an agent needs a service point code and a name (%v)", err)
+	}
+	if !pinhash.Valid(pin) {
+		return kiosk.Errorf(kiosk.EInvalid, "the PIN must be 4 to 8 digits")
+	}
+	hash, err := pinhash.Hash(pin)
+	if err != nil {
+		return err
+	}
+	return s.rosterChange(ctx, point, `INSERT INTO roster (point_code, name, pin_hash, admin, active, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+		ON CONFLICT (point_code, name) DO UPDATE SET pin_hash = excluded.pin_hash, admin = excluded.admin, active = 1, updated_at = excluded.updated_at`,
+		point, name, hash, admin, s.now())
+}
+
+// StopAgent stops an agent at a service point: its kiosks refuse the
+// agent's PIN from their next sync on.
+func (s *Store) StopAgent(ctx context.Context, point, name string) error {
+	return s.rosterChange(ctx, point, `UPDATE roster SET active = 0, updated_at = ? WHERE point_code = ? AND name = ?`, s.now(), point, name)
+}
+
+func (s *Store) rosterChange(ctx context.Context, point, query string, args ...any) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return kiosk.Errorf(kiosk.ENotFound, "no such agent at service point %s", point)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
+		SELECT id, '', '', 'roster', '', '', ? FROM devices WHERE point_code = ? AND revoked_at IS NULL`, s.now(), point); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Roster lists a service point's agents as kiosks receive them.
+func (s *Store) Roster(ctx context.Context, point string) ([]kiosk.RosterEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, pin_hash, admin, active FROM roster WHERE point_code = ? ORDER BY name`, point)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []kiosk.RosterEntry{}
+	for rows.Next() {
+		var r kiosk.RosterEntry
+		if err := rows.Scan(&r.Name, &r.PINHash, &r.Admin, &r.Active); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
