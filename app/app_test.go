@@ -303,3 +303,17 @@ func TestNotice(t *testing.T) {
 		t.Fatal("the start-up notice is not shown")
 	}
 }
+
+func TestSyncStatus(t *testing.T) {
+	u, w := newTestUI(t, kioskSize)
+	u.SetSyncStatus(true, 2, clock, "")
+	u.SetSyncProgress(300, 1200)
+	if !strings.Contains(screenText(w), "在线 · 2 件待上传 · 上次同步 10:00") || !u.progBox.Visible() || u.progress.Value != 0.25 {
+		t.Fatalf("online: %q, bar %v %v", u.sync.Text, u.progBox.Visible(), u.progress.Value)
+	}
+	u.SetSyncProgress(0, 0)
+	u.SetSyncStatus(false, 2, clock, "区平台暂时连不上，稍后自动重试")
+	if u.progBox.Visible() || !strings.Contains(u.sync.Text, "离线 · 2 件待上传 · 区平台暂时连不上") {
+		t.Fatalf("offline: %q", u.sync.Text)
+	}
+}

@@ -89,6 +89,8 @@ type UI struct {
 	who      *canvas.Text
 	footer   *canvas.Text
 	sync     *canvas.Text // the sync state in the footer
+	progress *widget.ProgressBar
+	progBox  *fyne.Container // holds the bar; hidden, it takes no room
 }
 
 // New builds the UI in win. It shows first-start set-up when the kiosk has
@@ -159,7 +161,10 @@ func (u *UI) build() {
 	u.body = container.NewStack()
 	top := container.NewVBox(container.NewPadded(header), widget.NewSeparator(), u.crumb)
 	u.sync = text("未连接区平台：办件保存在本机", 17, colMuted, false)
-	status := container.NewHBox(u.sync)
+	u.progress = widget.NewProgressBar()
+	u.progBox = container.NewGridWrap(fyne.NewSize(160, 28), u.progress)
+	u.progBox.Hide()
+	status := container.NewHBox(u.sync, u.progBox)
 	if u.opts.SyncNow != nil {
 		u.sync.Text = "正在连接区平台…"
 		now := widget.NewButtonWithIcon("立即同步", theme.ViewRefreshIcon(), func() { u.touch(); u.opts.SyncNow() })
@@ -346,4 +351,15 @@ func (u *UI) SetSyncStatus(online bool, waiting int, last time.Time, problem str
 		u.sync.Text += " · 上次同步 " + last.In(chinaTime).Format("15:04")
 	}
 	u.sync.Refresh()
+}
+
+// SetSyncProgress shows how much of the round's attachments went out; a
+// total of 0 hides the bar. Call it through fyne.Do.
+func (u *UI) SetSyncProgress(sent, total int64) {
+	if total <= 0 {
+		u.progBox.Hide()
+		return
+	}
+	u.progress.SetValue(float64(sent) / float64(total))
+	u.progBox.Show()
 }

@@ -156,12 +156,20 @@ func TestEndToEnd(t *testing.T) {
 		subs = append(subs, k.save(t, name, 100_000+i*400_000)) // the last spans several chunks
 	}
 
+	var lastSent, lastTotal, peak int64
+	sy.OnProgress = func(sent, total int64) {
+		lastSent, lastTotal = sent, total
+		peak = max(peak, sent)
+	}
 	rep, err := sy.RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Uploaded != 3 || rep.WaitingAfter != 0 || len(rep.Parked) != 0 {
 		t.Fatalf("round: %+v", rep)
+	}
+	if peak != rep.BytesSent || peak != 100_000+500_000+900_000 || lastSent != 0 || lastTotal != 0 {
+		t.Fatalf("progress: peak %d of %d sent, last %d/%d", peak, rep.BytesSent, lastSent, lastTotal)
 	}
 	list, err := d.st.Submissions(ctx)
 	if err != nil || len(list) != 3 {

@@ -58,6 +58,11 @@ type Syncer struct {
 	InstallHolidays func(ctx context.Context, doc []byte) error
 	// ApplyRoster makes the kiosk's agents what the district's roster says.
 	ApplyRoster func(ctx context.Context, roster []kiosk.RosterEntry) error
+	// OnProgress, if set, hears how many attachment bytes of the round have
+	// gone out; total is 0 when the round has nothing (left) to send.
+	OnProgress func(sent, total int64)
+
+	sent, total int64
 }
 
 func (s *Syncer) now() time.Time {
@@ -100,6 +105,11 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}
 	sort.SliceStable(due, func(i, j int) bool { return size[due[i].Seq] < size[due[j].Seq] })
+	s.sent, s.total = 0, 0
+	for _, n := range size {
+		s.total += n
+	}
+	defer s.progress(0, true)
 	for _, it := range due {
 		err := s.upload(ctx, it, &rep)
 		if err == nil {
@@ -196,6 +206,7 @@ func (s *Syncer) sendFile(ctx context.Context, a kiosk.Attachment, rep *Report) 
 			return err
 		}
 		rep.BytesSent += int64(n)
+		s.progress(int64(n), false)
 		off = st.Have
 		if st.Complete {
 			break
@@ -311,4 +322,16 @@ func (s *Syncer) installCatalog(ctx context.Context, c Change, rep *Report) erro
 	}
 	rep.Catalog = c.Status
 	return nil
+}
+
+func (s *Syncer) progress(n int64, done bool) {
+	if s.OnProgress == nil {
+		return
+	}
+	if done {
+		s.OnProgress(0, 0)
+		return
+	}
+	s.sent += n
+	s.OnProgress(s.sent, s.total)
 }

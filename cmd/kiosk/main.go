@@ -396,6 +396,12 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 				ui.SetSyncStatus(online, waiting, last, problem)
 			}
 		})
+	}, func(sent, total int64) {
+		fyne.Do(func() {
+			if ui != nil {
+				ui.SetSyncProgress(sent, total)
+			}
+		})
 	})
 	if err != nil {
 		return err

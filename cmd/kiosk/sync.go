@@ -213,11 +213,12 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 // every 90-150 seconds (jittered, so 354 kiosks do not call at the same
 // moment), never two at once, and at once when asked (after a save, or the
 // 立即同步 button). Not enrolled: nothing is scheduled.
-func (s *services) startSync(ctx context.Context, show func(online bool, waiting int, last time.Time, problem string)) (gocron.Scheduler, func(), error) {
+func (s *services) startSync(ctx context.Context, show func(online bool, waiting int, last time.Time, problem string), progress func(sent, total int64)) (gocron.Scheduler, func(), error) {
 	sy, err := s.syncer(ctx)
 	if err != nil {
 		return nil, nil, nil // not enrolled: the kiosk works offline, as it must
 	}
+	sy.OnProgress = progress
 	sched, err := gocron.NewScheduler()
 	if err != nil {
 		return nil, nil, fmt.Errorf("start the sync scheduler: %w", err)
