@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/sqlitedsn"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -40,22 +40,6 @@ type DB struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-}
-
-// dsn builds the connection string: pragmas are per connection, so they go in
-// the DSN where every pooled connection gets them.
-func dsn(path string) string {
-	q := url.Values{}
-	for _, p := range []string{
-		"busy_timeout(10000)",
-		"foreign_keys(1)",
-		"journal_mode(WAL)",
-		"synchronous(FULL)", // commits a villager is told about must survive power loss
-	} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 }
 
 var sqliteHeader = []byte("SQLite format 3\x00")
@@ -116,7 +100,7 @@ func refuseForeign(path string) error {
 }
 
 func (d *DB) open(ctx context.Context) error {
-	db, err := sql.Open("sqlite", dsn(d.path))
+	db, err := sql.Open("sqlite", sqlitedsn.For(d.path))
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", d.path, err)
 	}

@@ -117,10 +117,7 @@ func runSubmissions(ctx context.Context, args []string, stdout, _ io.Writer) err
 	asJSON := f.Bool("json", false, "print as JSON")
 	status := f.String("status", "", "only this status (pending_upload, received, accepted, in_progress, done, returned, refused)")
 	query := f.String("q", "", "name, receipt number, or the last digits of the ID number")
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	s, err := openServices(ctx, f)
+	s, _, err := f.open(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -133,10 +130,7 @@ func runSubmissions(ctx context.Context, args []string, stdout, _ io.Writer) err
 		if list == nil {
 			list = []kiosk.SubmissionSummary{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(list)
+		return printJSON(stdout, list)
 	}
 	for _, r := range list {
 		fmt.Fprintf(stdout, "%s  %s  %s  %s  %s\n", r.ReceiptNo, r.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"), kiosk.StatusLabel(r.Status), r.IDMasked, r.MatterName)
@@ -148,10 +142,7 @@ func runSetup(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("setup")
 	code := f.String("point", "", "service point code (e.g. the village's 12-digit area code)")
 	name := f.String("point-name", "", "service point name")
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	s, err := openServices(ctx, f)
+	s, _, err := f.open(ctx, args)
 	if err != nil {
 		return err
 	}

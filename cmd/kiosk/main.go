@@ -283,10 +283,7 @@ func runCatalog(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(c)
+		return printJSON(stdout, c)
 	case len(pos) == 0:
 		c, info, err := s.catalog.Active(ctx)
 		if err != nil {
@@ -426,4 +423,12 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}()
 	w.ShowAndRun()
 	return nil
+}
+
+// printJSON writes v indented, with Chinese left readable.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

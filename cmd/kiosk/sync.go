@@ -204,9 +204,7 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		v, _ := s.settings.Get(ctx, k)
 		st[name] = v
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(st)
+	return printJSON(stdout, st)
 }
 
 // startSync schedules sync rounds with gocron while the window is open:

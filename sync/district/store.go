@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,6 +25,7 @@ import (
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/pinhash"
+	"github.com/keqiao/villagekiosk/internal/sqlitedsn"
 )
 
 // ApplicationID marks the district's database ("VKDT").
@@ -49,12 +49,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "attachments", "partial"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(dir, "district.db"))+"?"+q.Encode())
+	db, err := sql.Open("sqlite", sqlitedsn.For(filepath.Join(dir, "district.db")))
 	if err != nil {
 		return nil, err
 	}
