@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"image"
 	"image/color"
 	"image/png"
 	"math"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/sync/district"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -398,5 +401,36 @@ func TestReceiptCommands(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "shot", "receipt:"+receiptNo, "--out", filepath.Join(dir, "shot.png"), "--data", data); code != 0 {
 		t.Fatal(errOut)
+	}
+}
+
+// TestEnrollTLS enrols over HTTPS with the district's CA given by --ca; the
+// same server is refused without it, and plain HTTP to another host is
+// refused outright.
+func TestEnrollTLS(t *testing.T) {
+	ctx := context.Background()
+	st, err := district.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewTLSServer(district.NewHandler(st, district.Options{}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "district-ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+
+	data := setUpKiosk(t)
+	code, _, _ := st.CreateEnrollCode(ctx, "330603101201", "王化村便民服务中心")
+	if c, _, errOut := run(t, "enroll", "--district", srv.URL, "--code", code, "--data", data); c == 0 || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("without the CA: exit %d %q", c, errOut)
+	}
+	if c, out, errOut := run(t, "enroll", "--district", srv.URL, "--code", code, "--ca", ca, "--data", data); c != 0 || !strings.Contains(out, "enrolled as device dev-") {
+		t.Fatalf("with the CA: exit %d %q %q", c, out, errOut)
+	}
+	if c, out, errOut := run(t, "sync", "--once", "--data", data); c != 0 || !strings.Contains(out, "uploaded 0,") {
+		t.Fatalf("sync over TLS: exit %d %q %q", c, out, errOut)
+	}
+	if c, _, errOut := run(t, "enroll", "--district", "http://rs.keqiao.example", "--code", "X", "--data", t.TempDir()); c == 0 || !strings.Contains(errOut, "must use https://") {
+		t.Fatalf("plain http: exit %d %q", c, errOut)
 	}
 }
