@@ -72,6 +72,8 @@ func TestRealProcesses(t *testing.T) {
 	ddata, kdata := t.TempDir(), t.TempDir()
 
 	srv := exec.Command(districtBin, "serve", "--addr", "127.0.0.1:0", "--data", ddata)
+	var serverLog bytes.Buffer
+	srv.Stderr = &serverLog
 	stdout, _ := srv.StdoutPipe()
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -83,6 +85,7 @@ func TestRealProcesses(t *testing.T) {
 	}
 	url := "http://" + strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "districtd listening on "))
 
+	var syncOutput bytes.Buffer
 	sh := func(bin string, args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -90,6 +93,9 @@ func TestRealProcesses(t *testing.T) {
 		out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
+		}
+		if len(args) > 0 && (args[0] == "sync" || args[0] == "enroll") {
+			syncOutput.Write(out)
 		}
 		return string(out)
 	}
@@ -151,5 +157,13 @@ func TestRealProcesses(t *testing.T) {
 	json.Unmarshal([]byte(sh(districtBin, "submissions", "--json", "--data", ddata)), &list)
 	if len(list) != 1 {
 		t.Fatalf("district has %d submissions after a second round", len(list))
+	}
+
+	// No personal data in what the server logged or the sync printed.
+	logs := serverLog.String() + syncOutput.String()
+	for _, personal := range []string{"330621198001010014", "13800138000", "𠮷野"} {
+		if strings.Contains(logs, personal) {
+			t.Errorf("logs contain %q", personal)
+		}
 	}
 }
