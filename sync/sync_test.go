@@ -19,6 +19,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	receipttoken "github.com/keqiao/villagekiosk/receipt/token"
 	"github.com/keqiao/villagekiosk/store"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 	server "github.com/keqiao/villagekiosk/sync/district"
@@ -502,6 +503,61 @@ func TestRoster(t *testing.T) {
 	for _, a := range list {
 		if a.Name == "李娟" {
 			t.Fatal("a stopped agent is offered on the sign-in screen")
+		}
+	}
+}
+
+func getPage(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	return string(body)
+}
+
+// TestStatusPage is what a villager's phone shows from the receipt QR:
+// genuine or not, the status and what to do, never personal data.
+func TestStatusPage(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	sub := k.save(t, "𠮷野", 1000)
+	tok, _ := receipttoken.NewToken(sub, k.key, time.Now()).Sign(k.key)
+	url := d.srv.URL + "/r/" + tok
+
+	if page := getPage(t, url); !strings.Contains(page, "已在村服务点受理，尚未上传") || !strings.Contains(page, "真实回执") {
+		t.Fatalf("before upload:\n%s", page)
+	}
+	if _, err := sy.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.st.SetStatus(ctx, sub.ReceiptNo, kiosk.StatusReturned, "请补交<script>alert(1)</script>近期免冠一寸照片", "区经办员")
+	page := getPage(t, url)
+	for _, want := range []string{"✓ 真实回执，由 王化村 出具", sub.ReceiptNo, "社会保障卡首次申领", "退回补正", "需要补交材料", "&lt;script&gt;"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+	for _, personal := range []string{"𠮷野", "11010519491231002X", "13800138000", "<script>"} {
+		if strings.Contains(page, personal) {
+			t.Errorf("status page shows %q", personal)
+		}
+	}
+
+	forged := []byte(tok)
+	forged[30] ^= 1
+	_, other, _ := ed25519.GenerateKey(nil)
+	foreign, _ := receipttoken.NewToken(sub, other, time.Now()).Sign(other)
+	for name, bad := range map[string]string{"altered": string(forged), "foreign": foreign, "garbage": "hello"} {
+		page := getPage(t, d.srv.URL+"/r/"+bad)
+		if !strings.Contains(page, "这不是一张真实的回执") || strings.Contains(page, "退回补正") || strings.Contains(page, sub.ReceiptNo) {
+			t.Errorf("%s token: the page does not warn, or shows a status", name)
 		}
 	}
 }

@@ -87,6 +87,7 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("GET /v1/catalog", h.signed(maxJSON, h.catalog))
 	mux.HandleFunc("GET /v1/holidays/{year}", h.signed(maxJSON, h.holidays))
 	mux.HandleFunc("GET /v1/roster", h.signed(maxJSON, h.roster))
+	mux.HandleFunc("GET /r/{token}", h.statusPage)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
 		select {

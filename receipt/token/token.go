@@ -1,7 +1,8 @@
-// Package receipt makes the acknowledgement (受理回执) a villager takes home:
-// the signed token in its QR code, the printed layout, and the printer back
-// ends (ESC/POS thermal printers, CUPS, files). It has no UI and no database.
-package receipt
+// Package token is the signed token in a receipt's QR code: made and signed
+// by the kiosk, verified offline by `kiosk verify` and by the district's
+// status page. It is apart from package receipt so the district server can
+// verify tokens without the receipt layouts and their fonts.
+package token
 
 import (
 	"bytes"
