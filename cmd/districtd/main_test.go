@@ -4,11 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -166,4 +171,101 @@ func TestRealProcesses(t *testing.T) {
 			t.Errorf("logs contain %q", personal)
 		}
 	}
+}
+
+// TestKillDuringSync kills `kiosk sync` with SIGKILL at random moments while
+// it uploads, again and again, then lets a round finish: the district has
+// every submission exactly once with attachments matching their hashes, and
+// the kiosk's database passes its integrity check.
+func TestKillDuringSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts both programs many times")
+	}
+	kioskBin := binary(t, "KIOSK_BIN", "../kiosk", "kiosk")
+	districtBin := binary(t, "DISTRICTD_BIN", ".", "districtd")
+	ddata, kdata := t.TempDir(), t.TempDir()
+	srv := exec.Command(districtBin, "serve", "--addr", "127.0.0.1:0", "--data", ddata)
+	stdout, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	url := "http://" + strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "districtd listening on "))
+	sh := func(bin string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
+		}
+		return string(out)
+	}
+	sh(kioskBin, "setup", "--point", "330603101201", "--point-name", "王化村", "--data", kdata)
+	sh(kioskBin, "agent", "add", "王芳", "--pin", "2468", "--data", kdata)
+	code := strings.Fields(sh(districtBin, "enroll-code", "--point", "330603101201", "--name", "王化村", "--data", ddata))[0]
+	sh(kioskBin, "enroll", "--district", url, "--code", code, "--data", kdata)
+
+	// Twelve submissions, each with its own 600 KB scan (three chunks).
+	example, _ := os.ReadFile("../../docs/examples/submission.json")
+	dir := t.TempDir()
+	const n = 12
+	for i := 0; i < n; i++ {
+		scan := make([]byte, 600_000)
+		copy(scan, []byte{0xFF, 0xD8, 0xFF, 0xE0})
+		for j := 16; j < len(scan); j++ {
+			scan[j] = byte(i*31 + j*7)
+		}
+		os.WriteFile(filepath.Join(dir, "id-card-sample.jpg"), scan, 0o644)
+		doc := strings.Replace(string(example), `"agent": "王芳",`, fmt.Sprintf(`"agent": "王芳", "draft_id": "kill-%d",`, i), 1)
+		os.WriteFile(filepath.Join(dir, "s.json"), []byte(doc), 0o644)
+		sh(kioskBin, "submit", "--json", filepath.Join(dir, "s.json"), "--data", kdata)
+	}
+
+	kills := 0
+	for round := 0; round < 30; round++ {
+		cmd := exec.Command(kioskBin, "sync", "--once", "--data", kdata)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(5+rand.IntN(120)) * time.Millisecond)
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			kills++
+		}
+		cmd.Wait()
+	}
+	for i := 0; i < 5; i++ { // rounds that finish, as the schedule would run them
+		if out := sh(kioskBin, "sync", "--once", "--data", kdata); strings.Contains(out, " 0 waiting") {
+			break
+		}
+	}
+	var list []struct {
+		ID        string `json:"id"`
+		ReceiptNo string `json:"receipt_no"`
+	}
+	json.Unmarshal([]byte(sh(districtBin, "submissions", "--json", "--data", ddata)), &list)
+	seen := map[string]bool{}
+	for _, s := range list {
+		if seen[s.ReceiptNo] {
+			t.Fatalf("%s is at the district twice", s.ReceiptNo)
+		}
+		seen[s.ReceiptNo] = true
+	}
+	if len(list) != n {
+		t.Fatalf("after %d kills the district has %d of %d submissions", kills, len(list), n)
+	}
+	files, _ := filepath.Glob(filepath.Join(ddata, "attachments", "??", "*"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		sum := sha256.Sum256(data)
+		if hex.EncodeToString(sum[:]) != filepath.Base(f) {
+			t.Fatalf("attachment %s does not match its hash", filepath.Base(f))
+		}
+	}
+	if len(files) != n {
+		t.Fatalf("%d attachments at the district, want %d", len(files), n)
+	}
+	if out := sh(kioskBin, "status", "--data", kdata); !strings.Contains(out, `"waiting": 0`) || !strings.Contains(out, `"parked": 0`) {
+		t.Fatalf("kiosk queue after the kills: %s", out)
+	}
+	t.Logf("%d kills during sync; %d submissions once each, %d attachments intact", kills, len(list), len(files))
 }
