@@ -58,6 +58,9 @@ type Syncer struct {
 	InstallHolidays func(ctx context.Context, doc []byte) error
 	// ApplyRoster makes the kiosk's agents what the district's roster says.
 	ApplyRoster func(ctx context.Context, roster []kiosk.RosterEntry) error
+	// RetryNow makes the round try every waiting submission, ignoring the
+	// backoff of earlier failures: a person asked for it (立即同步, kiosk sync).
+	RetryNow bool
 	// OnProgress, if set, hears how many attachment bytes of the round have
 	// gone out; total is 0 when the round has nothing (left) to send.
 	OnProgress func(sent, total int64)
@@ -88,7 +91,11 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 	}
 	rep.ClockOffsetS = s.Client.Offset.Seconds()
 
-	due, err := s.Queue.Due(ctx, s.now(), 500)
+	dueBy := s.now()
+	if s.RetryNow {
+		dueBy = dueBy.AddDate(100, 0, 0)
+	}
+	due, err := s.Queue.Due(ctx, dueBy, 500)
 	if err != nil {
 		return rep, err
 	}

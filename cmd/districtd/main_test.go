@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -268,4 +269,86 @@ func TestKillDuringSync(t *testing.T) {
 		t.Fatalf("kiosk queue after the kills: %s", out)
 	}
 	t.Logf("%d kills during sync; %d submissions once each, %d attachments intact", kills, len(list), len(files))
+}
+
+// TestKillDistrict kills districtd with SIGKILL at random moments while a
+// kiosk uploads (some kills land after a commit and before the reply), and
+// restarts it; the kiosk's retries get the stored replies: each submission
+// exactly once.
+func TestKillDistrict(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts both programs many times")
+	}
+	kioskBin := binary(t, "KIOSK_BIN", "../kiosk", "kiosk")
+	districtBin := binary(t, "DISTRICTD_BIN", ".", "districtd")
+	ddata, kdata := t.TempDir(), t.TempDir()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	start := func() *exec.Cmd {
+		srv := exec.Command(districtBin, "serve", "--addr", addr, "--data", ddata)
+		stdout, _ := srv.StdoutPipe()
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		bufio.NewReader(stdout).ReadString('\n')
+		return srv
+	}
+	srv := start()
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	sh := func(bin string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
+		}
+		return string(out)
+	}
+	sh(kioskBin, "setup", "--point", "330603101201", "--point-name", "王化村", "--data", kdata)
+	sh(kioskBin, "agent", "add", "王芳", "--pin", "2468", "--data", kdata)
+	code := strings.Fields(sh(districtBin, "enroll-code", "--point", "330603101201", "--name", "王化村", "--data", ddata))[0]
+	sh(kioskBin, "enroll", "--district", "http://"+addr, "--code", code, "--data", kdata)
+	example, _ := os.ReadFile("../../docs/examples/submission.json")
+	dir := t.TempDir()
+	const n = 10
+	for i := 0; i < n; i++ {
+		doc := strings.Replace(string(example), `"agent": "王芳",`, fmt.Sprintf(`"agent": "王芳", "draft_id": "kd-%d",`, i), 1)
+		doc = strings.Replace(doc, `["id-card-sample.jpg"]`, `[]`, 1)
+		os.WriteFile(filepath.Join(dir, "s.json"), []byte(doc), 0o644)
+		sh(kioskBin, "submit", "--json", filepath.Join(dir, "s.json"), "--data", kdata)
+	}
+	kills := 0
+	for round := 0; round < 15; round++ {
+		sync := exec.Command(kioskBin, "sync", "--once", "--data", kdata)
+		sync.Start()
+		time.Sleep(time.Duration(2+rand.IntN(40)) * time.Millisecond)
+		srv.Process.Signal(syscall.SIGKILL)
+		srv.Wait()
+		kills++
+		sync.Wait()
+		srv = start()
+	}
+	for i := 0; i < 5; i++ {
+		if out := sh(kioskBin, "sync", "--once", "--data", kdata); strings.Contains(out, " 0 waiting") {
+			break
+		}
+	}
+	var list []struct {
+		ReceiptNo string `json:"receipt_no"`
+	}
+	json.Unmarshal([]byte(sh(districtBin, "submissions", "--json", "--data", ddata)), &list)
+	seen := map[string]bool{}
+	for _, s := range list {
+		if seen[s.ReceiptNo] {
+			t.Fatalf("%s twice at the district", s.ReceiptNo)
+		}
+		seen[s.ReceiptNo] = true
+	}
+	if len(list) != n {
+		t.Fatalf("after %d kills of districtd it has %d of %d", kills, len(list), n)
+	}
+	if out := sh(kioskBin, "status", "--data", kdata); !strings.Contains(out, `"waiting": 0`) || !strings.Contains(out, `"parked": 0`) {
+		t.Fatalf("kiosk queue: %s", out)
+	}
+	t.Logf("%d kills of districtd; %d submissions once each", kills, len(list))
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -161,6 +162,7 @@ func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sy.RetryNow = true // a person asked: earlier failures' backoff does not apply
 	rep, err := sy.RunOnce(ctx)
 	if err == nil {
 		s.settings.Set(ctx, settingLastSync, time.Now().UTC().Format(time.RFC3339))
@@ -222,7 +224,9 @@ func (s *services) startSync(ctx context.Context, show func(online bool, waiting
 		return nil, nil, fmt.Errorf("start the sync scheduler: %w", err)
 	}
 	var last time.Time
+	var asked atomic.Bool // 立即同步 or a save: retry what waits without backoff
 	round := func() {
+		sy.RetryNow = asked.Swap(false)
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 		defer cancel()
 		rep, err := sy.RunOnce(rctx)
@@ -245,7 +249,7 @@ func (s *services) startSync(ctx context.Context, show func(online bool, waiting
 		return nil, nil, fmt.Errorf("schedule sync: %w", err)
 	}
 	sched.Start()
-	return sched, func() { job.RunNow() }, nil
+	return sched, func() { asked.Store(true); job.RunNow() }, nil
 }
 
 // settingHolidays keeps the holiday arrangements the district published, by
