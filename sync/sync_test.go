@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -559,5 +560,55 @@ func TestStatusPage(t *testing.T) {
 		if !strings.Contains(page, "这不是一张真实的回执") || strings.Contains(page, "退回补正") || strings.Contains(page, sub.ReceiptNo) {
 			t.Errorf("%s token: the page does not warn, or shows a status", name)
 		}
+	}
+}
+
+// TestDistrictErrors: 503 with Retry-After, 429 and 500 defer the round's
+// uploads (honouring Retry-After), lose nothing and duplicate nothing.
+func TestDistrictErrors(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	var fail atomic.Int32
+	status := []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusInternalServerError}
+	real := d.srv.Config.Handler
+	d.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/submissions" && fail.Load() > 0 {
+			n := fail.Add(-1)
+			w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(status[int(n)%len(status)])
+			return
+		}
+		real.ServeHTTP(w, r)
+	})
+	k.save(t, "张三", 1000)
+	k.save(t, "李四", 1000)
+	for _, code := range []int{503, 429, 500} {
+		fail.Store(1)
+		rep, err := sy.RunOnce(ctx)
+		e, ok := kiosksync.AsError(err)
+		if !ok || !e.Transient() || rep.Deferred != 1 {
+			t.Fatalf("%d: %+v %v", code, rep, err)
+		}
+		if rep.RetryAfterSec != 7 {
+			t.Fatalf("%d: Retry-After not honoured: %+v", code, rep)
+		}
+		sy.RetryNow = true // the next check retries at once
+	}
+	// A scheduled round leaves the deferred item alone until Retry-After.
+	sy.RetryNow = false
+	fail.Store(1)
+	sy.RunOnce(ctx)
+	if rep, _ := sy.RunOnce(ctx); rep.WaitingAfter == 0 {
+		t.Fatalf("a scheduled round retried before Retry-After: %+v", rep)
+	}
+	sy.RetryNow = true
+	rep, err := sy.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := d.st.Submissions(ctx); len(list) != 2 || rep.WaitingAfter != 0 {
+		t.Fatalf("district has %d, waiting %d; want 2 and 0", len(list), rep.WaitingAfter)
 	}
 }
