@@ -612,3 +612,6 @@ func TestDistrictErrors(t *testing.T) {
 		t.Fatalf("district has %d, waiting %d; want 2 and 0", len(list), rep.WaitingAfter)
 	}
 }
+
+// The kiosk's store is the syncer's queue.
+var _ kiosksync.Queue = (*store.SyncQueue)(nil)
