@@ -76,7 +76,10 @@ func NewHandler(st *Store, opts Options) http.Handler {
 		opts.MaxInFlight = 64
 	}
 	h := &handler{st: st, opts: opts, slots: make(chan struct{}, opts.MaxInFlight)}
+	m := newMetrics(st)
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.handler())
+	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /v1/hello", h.hello)
 	mux.HandleFunc("POST /v1/enroll", h.enroll)
 	mux.HandleFunc("GET /v1/attachments/{sha}", h.signed(maxJSON, h.attachmentState))
@@ -88,6 +91,7 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("GET /v1/holidays/{year}", h.signed(maxJSON, h.holidays))
 	mux.HandleFunc("GET /v1/roster", h.signed(maxJSON, h.roster))
 	mux.HandleFunc("GET /r/{token}", h.statusPage)
+	counted := m.observe(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
 		select {
@@ -98,7 +102,7 @@ func NewHandler(st *Store, opts Options) http.Handler {
 			problem(w, http.StatusTooManyRequests, kiosk.EUnavailable, "the district is busy: try again in a few seconds")
 			return
 		}
-		mux.ServeHTTP(w, r)
+		counted.ServeHTTP(w, r)
 	})
 }
 

@@ -338,3 +338,37 @@ func TestConcurrentFirstUploads(t *testing.T) {
 		t.Fatal("an absurd X-Total-Size was accepted")
 	}
 }
+
+// TestMetricsAndHealth: Prometheus sees requests by route (never by the path,
+// which may hold a token), submissions by status and devices by state.
+func TestMetricsAndHealth(t *testing.T) {
+	e := newEnv(t, district.Options{})
+	sub := &kiosk.Submission{ID: "m-1", ReceiptNo: "330603101201-20261128-0001", Matter: "3306210001-01"}
+	e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(1), nil)
+	http.Get(e.srv.URL + "/r/SECRETTOKEN")
+	resp, err := http.Get(e.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	for _, want := range []string{
+		`districtd_requests_total{code="200",route="POST /v1/submissions"} 1`,
+		`districtd_request_seconds_bucket{route="POST /v1/submissions"`,
+		`districtd_submissions{status="received"} 1`,
+		`districtd_devices{state="online"} 1`,
+		`route="GET /r/{token}"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(text, "SECRETTOKEN") {
+		t.Error("a token reached the metrics")
+	}
+	h, _ := http.Get(e.srv.URL + "/healthz")
+	if h.StatusCode != 200 {
+		t.Fatalf("healthz: %d", h.StatusCode)
+	}
+}
