@@ -434,3 +434,21 @@ func TestEnrollTLS(t *testing.T) {
 		t.Fatalf("plain http: exit %d %q", c, errOut)
 	}
 }
+
+// TestDataFolderPrivate: the data folder, the database and the device key
+// are the kiosk user's alone.
+func TestDataFolderPrivate(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "kiosk-data")
+	if code, _, errOut := run(t, "catalog", "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+	for path, want := range map[string]os.FileMode{data: 0o700, filepath.Join(data, "kiosk.db"): 0o600, filepath.Join(data, "device.key"): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(path), fi.Mode().Perm(), want)
+		}
+	}
+}
