@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// ChinaTime is the zone of every date a villager or the district sees (receipt
+// numbers, time limits, lists), whatever zone the terminal's clock is set to.
+var ChinaTime = time.FixedZone("CST", 8*3600)
+
 // HolidayYear is one year of the official holiday arrangement as the State
 // Council publishes it each November, and as the district forwards it:
 // public holidays, and the weekend days that are working days instead (调休).

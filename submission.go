@@ -266,7 +266,7 @@ func (c *Catalog) Check(d *Draft, today time.Time, lim Limits) (*MainItem, *SubI
 		}
 		for _, a := range in.Attachments {
 			if a.Size > lim.MaxFileBytes {
-				add("materials."+m.Name, "附件“%s”有%s，超过单个文件%s的上限", a.Name, humanBytes(a.Size), humanBytes(lim.MaxFileBytes))
+				add("materials."+m.Name, "附件“%s”有%s，超过单个文件%s的上限", a.Name, HumanBytes(a.Size), HumanBytes(lim.MaxFileBytes))
 			}
 			total += a.Size
 		}
@@ -275,7 +275,7 @@ func (c *Catalog) Check(d *Draft, today time.Time, lim Limits) (*MainItem, *SubI
 		add("materials."+name, "“%s”不是这个事项的申请材料", name)
 	}
 	if total > lim.MaxTotalBytes {
-		add("materials", "附件合计%s，超过每件%s的上限，请减少或压缩附件", humanBytes(total), humanBytes(lim.MaxTotalBytes))
+		add("materials", "附件合计%s，超过每件%s的上限，请减少或压缩附件", HumanBytes(total), HumanBytes(lim.MaxTotalBytes))
 	}
 	if !d.Consent {
 		add("consent", "请先向申请人说明个人信息的收集和使用，并确认申请人同意")
@@ -340,7 +340,8 @@ func checkField(f Field, v string, today time.Time) (string, error) {
 	return "", fmt.Errorf("未知的字段类型 %s", f.Kind)
 }
 
-func humanBytes(n int64) string {
+// HumanBytes is a size as the agent reads it.
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))

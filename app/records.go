@@ -85,8 +85,8 @@ func (s *submissionsScreen) reload() {
 		f.Status = statusChoices[i].status
 	}
 	if i := s.period.SelectedIndex(); i > 0 {
-		day := s.ui.now().In(chinaTime)
-		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, chinaTime)
+		day := s.ui.now().In(kiosk.ChinaTime)
+		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, kiosk.ChinaTime)
 		f.From = start.AddDate(0, 0, 1-periodChoices[i].days)
 	}
 	list, err := s.ui.svc.Submissions.List(context.Background(), f)
@@ -103,7 +103,7 @@ func (s *submissionsScreen) reload() {
 		r := r
 		left := container.NewVBox(
 			text(r.MatterName, 22, colText, true),
-			text(fmt.Sprintf("%s　%s　%s", r.Applicant, r.IDMasked, r.CreatedAt.In(chinaTime).Format("2006-01-02 15:04")), 19, colMuted, false),
+			text(fmt.Sprintf("%s　%s　%s", r.Applicant, r.IDMasked, r.CreatedAt.In(kiosk.ChinaTime).Format("2006-01-02 15:04")), 19, colMuted, false),
 			text("回执编号 "+r.ReceiptNo, 17, colMuted, false),
 		)
 		row := container.NewBorder(nil, nil, nil, container.NewCenter(statusBadge(r.Status)), left)
@@ -161,7 +161,7 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	for _, f := range sub.Fields {
 		add(f.Label, f.Value)
 	}
-	add("受理时间", sub.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"))
+	add("受理时间", sub.CreatedAt.In(kiosk.ChinaTime).Format("2006-01-02 15:04"))
 	add("代办员", sub.Agent)
 	mats := container.NewVBox(heading("材料"))
 	for _, m := range sub.Materials {
@@ -225,7 +225,7 @@ func (s *auditScreen) content() fyne.CanvasObject {
 		if action == "" {
 			action = e.Action
 		}
-		line := fmt.Sprintf("%s　%s　%s　%s", e.At.In(chinaTime).Format("2006-01-02 15:04:05"), e.Agent, action, e.Subject)
+		line := fmt.Sprintf("%s　%s　%s　%s", e.At.In(kiosk.ChinaTime).Format("2006-01-02 15:04:05"), e.Agent, action, e.Subject)
 		list.Add(text(line, 19, colText, false))
 	}
 	return container.NewVScroll(container.NewPadded(list))

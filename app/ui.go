@@ -21,9 +21,6 @@ import (
 	"github.com/keqiao/villagekiosk/search"
 )
 
-// chinaTime is how dates are shown: the district's day.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // Services are what the UI needs from the rest of the kiosk.
 type Services struct {
 	Catalog     kiosk.CatalogService
@@ -348,7 +345,7 @@ func (u *UI) SetSyncStatus(online bool, waiting int, last time.Time, problem str
 		u.sync.Text, u.sync.Color = "在线 · 全部已上传", colGreen
 	}
 	if !last.IsZero() {
-		u.sync.Text += " · 上次同步 " + last.In(chinaTime).Format("15:04")
+		u.sync.Text += " · 上次同步 " + last.In(kiosk.ChinaTime).Format("15:04")
 	}
 	u.sync.Refresh()
 }

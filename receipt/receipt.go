@@ -9,9 +9,6 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 )
 
-// chinaTime is the zone dates are printed in.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // OwedWithinDays is how many working days a villager has to bring a material
 // accepted as owed (容缺). Zhejiang's practice is to ask for it before the
 // matter is finished; five working days keeps a short matter on time.
@@ -51,7 +48,7 @@ type Options struct {
 
 // Build gathers a receipt for a saved submission and signs its token.
 func Build(s *kiosk.Submission, sub *kiosk.SubItem, point kiosk.PointInfo, cal *kiosk.Calendar, key ed25519.PrivateKey, o Options) (*Receipt, error) {
-	at := s.CreatedAt.In(chinaTime)
+	at := s.CreatedAt.In(kiosk.ChinaTime)
 	tok, err := NewToken(s, key, o.Now).Sign(key)
 	if err != nil {
 		return nil, err

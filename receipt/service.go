@@ -127,7 +127,7 @@ func (s *Service) PrintTest(ctx context.Context) error {
 	}
 	r := &Receipt{
 		ReceiptNo: "打印测试页", MatterName: "打印测试（不是回执）", MainName: "打印测试（不是回执）", Matter: "TEST",
-		Applicant: "测试", IDMasked: "——", Point: point, Agent: "——", At: now.In(chinaTime),
+		Applicant: "测试", IDMasked: "——", Point: point, Agent: "——", At: now.In(kiosk.ChinaTime),
 		Limit: kiosk.TimeLimit{OnTheSpot: true}, Received: []string{"中文、数字0123456789、生僻字𠮷"},
 		QRText: "打印测试 " + now.Format(time.RFC3339),
 	}

@@ -69,7 +69,7 @@ func (d *DB) stage(path string, maxBytes int64) (kiosk.Attachment, error) {
 		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”是空的，请重新扫描或拍照", name)
 	}
 	if fi.Size() > maxBytes {
-		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”有%s，超过单个文件%s的上限，请降低扫描分辨率后重试", name, human(fi.Size()), human(maxBytes))
+		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”有%s，超过单个文件%s的上限，请降低扫描分辨率后重试", name, kiosk.HumanBytes(fi.Size()), kiosk.HumanBytes(maxBytes))
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(src, head)
@@ -94,7 +94,7 @@ func (d *DB) stage(path string, maxBytes int64) (kiosk.Attachment, error) {
 	w := io.MultiWriter(tmp, h)
 	written, err := io.Copy(w, io.LimitReader(io.MultiReader(bytes.NewReader(head[:n]), src), maxBytes+1))
 	if err == nil && written > maxBytes {
-		err = kiosk.Errorf(kiosk.EInvalid, "文件“%s”在复制时变大了，超过%s的上限", name, human(maxBytes))
+		err = kiosk.Errorf(kiosk.EInvalid, "文件“%s”在复制时变大了，超过%s的上限", name, kiosk.HumanBytes(maxBytes))
 	}
 	if err == nil {
 		err = tmp.Sync()
@@ -155,13 +155,6 @@ func isDiskFull(err error) bool {
 }
 
 const sqliteFull = 13
-
-func human(n int64) string {
-	if n >= 1<<20 {
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d KB", n>>10)
-}
 
 // checkStaged confirms a staged file is still there with its size.
 func (d *DB) checkStaged(a kiosk.Attachment) error {

@@ -14,10 +14,6 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 )
 
-// chinaTime is the zone of receipt dates: the district's day, whatever the
-// terminal's clock zone says.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // SubmissionService implements kiosk.SubmissionService.
 type SubmissionService struct {
 	db       *DB
@@ -55,7 +51,7 @@ func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kio
 		return nil, err
 	}
 	now := s.db.Now()
-	main, sub, errs := cat.Check(d, now.In(chinaTime), s.Limits)
+	main, sub, errs := cat.Check(d, now.In(kiosk.ChinaTime), s.Limits)
 	if errs == nil {
 		errs = s.checkFiles(d)
 	}
@@ -152,7 +148,7 @@ func (s *SubmissionService) checkFiles(d *kiosk.Draft) kiosk.FieldErrors {
 // transaction: point code + date + sequence, unique across all points
 // without asking anyone.
 func nextReceiptNo(ctx context.Context, tx *sql.Tx, point string, now time.Time) (string, error) {
-	day := now.In(chinaTime).Format("20060102")
+	day := now.In(kiosk.ChinaTime).Format("20060102")
 	var last int
 	err := tx.QueryRowContext(ctx, `INSERT INTO receipt_counters (point_code, day, last) VALUES (?, ?, 1)
 		ON CONFLICT (point_code, day) DO UPDATE SET last = last + 1 RETURNING last`, point, day).Scan(&last)

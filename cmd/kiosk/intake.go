@@ -133,7 +133,7 @@ func runSubmissions(ctx context.Context, args []string, stdout, _ io.Writer) err
 		return printJSON(stdout, list)
 	}
 	for _, r := range list {
-		fmt.Fprintf(stdout, "%s  %s  %s  %s  %s\n", r.ReceiptNo, r.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"), kiosk.StatusLabel(r.Status), r.IDMasked, r.MatterName)
+		fmt.Fprintf(stdout, "%s  %s  %s  %s  %s\n", r.ReceiptNo, r.CreatedAt.In(kiosk.ChinaTime).Format("2006-01-02 15:04"), kiosk.StatusLabel(r.Status), r.IDMasked, r.MatterName)
 	}
 	return nil
 }

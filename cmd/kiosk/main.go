@@ -247,9 +247,6 @@ func (s *services) agentByName(ctx context.Context, name string) (*kiosk.Agent, 
 	return nil, kiosk.Errorf(kiosk.ENotFound, "agent %q does not exist on this kiosk; add one with `kiosk agent add NAME --pin PIN`", name)
 }
 
-// chinaTime is how dates are shown: the district's day.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 func (s *services) Close() error { return s.db.Close() }
 
 func (s *services) ui() app.Services {

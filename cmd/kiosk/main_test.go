@@ -119,7 +119,7 @@ func TestShot(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	for _, screen := range []string{"lock", "setup", "intake:3306213360-01", "intake:3306213360-01:2", "intake:3306213360-01:4",
-		"submissions", "submission:330603101201-" + time.Now().In(chinaTime).Format("20060102") + "-0001"} {
+		"submissions", "submission:330603101201-" + time.Now().In(kiosk.ChinaTime).Format("20060102") + "-0001"} {
 		if code, _, errOut := run(t, "shot", screen, "--out", out, "--data", data); code != 0 {
 			t.Errorf("shot %s: %s", screen, errOut)
 		}

@@ -78,7 +78,7 @@ func runVerify(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return fmt.Errorf("NOT a genuine receipt: %v", err)
 	}
 	fmt.Fprintf(stdout, "genuine receipt, signed by %s (key %x)\nreceipt number: %s\nmatter: %s\nissued: %s\ncontent hash: %x\n",
-		who.Name, tok.KeyID, tok.ReceiptNo, tok.Matter, tok.IssuedAt.In(chinaTime).Format("2006-01-02 15:04:05"), tok.ContentHash)
+		who.Name, tok.KeyID, tok.ReceiptNo, tok.Matter, tok.IssuedAt.In(kiosk.ChinaTime).Format("2006-01-02 15:04:05"), tok.ContentHash)
 	return nil
 }
 

@@ -21,8 +21,6 @@ var templateFS embed.FS
 
 var statusTmpl = template.Must(template.ParseFS(templateFS, "templates/status.html"))
 
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 type statusPage struct {
 	Title, District, Reason                    string
 	Forged, NotUploaded, Mismatch              bool
@@ -71,7 +69,7 @@ func (h *handler) statusPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Point, page.ReceiptNo, page.Matter = who.Name, tok.ReceiptNo, tok.Matter
-	page.Received = tok.IssuedAt.In(chinaTime).Format("2006年1月2日 15:04")
+	page.Received = tok.IssuedAt.In(kiosk.ChinaTime).Format("2006年1月2日 15:04")
 
 	var id, status string
 	var payload []byte
@@ -86,7 +84,7 @@ func (h *handler) statusPage(w http.ResponseWriter, r *http.Request) {
 		var sub kiosk.Submission
 		json.Unmarshal(payload, &sub)
 		page.Matter = sub.MatterName + "（" + sub.Matter + "）"
-		page.Received = sub.CreatedAt.In(chinaTime).Format("2006年1月2日 15:04")
+		page.Received = sub.CreatedAt.In(kiosk.ChinaTime).Format("2006年1月2日 15:04")
 		// A supplemented matter's content changed on purpose; only the
 		// first version is bound by the first receipt.
 		page.Mismatch = sub.Revision == 0 && token.ContentHash(&sub) != tok.ContentHash
@@ -104,7 +102,7 @@ func (h *handler) statusPage(w http.ResponseWriter, r *http.Request) {
 			rows.Scan(&l.Status, &l.Note, &at)
 			t, _ := time.Parse(time.RFC3339Nano, at)
 			note = l.Note
-			l.At, l.Status = t.In(chinaTime).Format("1月2日 15:04"), kiosk.StatusLabel(l.Status)
+			l.At, l.Status = t.In(kiosk.ChinaTime).Format("1月2日 15:04"), kiosk.StatusLabel(l.Status)
 			page.History = append(page.History, l)
 		}
 		page.Next = villagerNext(status, note)
