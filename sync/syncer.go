@@ -102,8 +102,10 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 	// Smallest first: a submission with large scans never holds up the
 	// small ones behind it on a slow village line.
 	size := map[int64]int64{}
+	payloads := map[int64]*kiosk.Submission{} // read once, for sorting and sending
 	for _, it := range due {
 		if sub, err := s.Queue.Payload(ctx, it.SubmissionID); err == nil {
+			payloads[it.Seq] = sub
 			for _, m := range sub.Materials {
 				for _, a := range m.Attachments {
 					size[it.Seq] += a.Size
@@ -118,7 +120,7 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 	}
 	defer s.progress(0, true)
 	for _, it := range due {
-		err := s.upload(ctx, it, &rep)
+		err := s.upload(ctx, it, payloads[it.Seq], &rep)
 		if err == nil {
 			rep.Uploaded++
 			continue
@@ -158,10 +160,12 @@ func (s *Syncer) waiting(ctx context.Context) int {
 
 // upload sends a submission's attachments (resuming where the district
 // stopped) and then the submission.
-func (s *Syncer) upload(ctx context.Context, it kiosk.OutboxItem, rep *Report) error {
-	sub, err := s.Queue.Payload(ctx, it.SubmissionID)
-	if err != nil {
-		return err
+func (s *Syncer) upload(ctx context.Context, it kiosk.OutboxItem, sub *kiosk.Submission, rep *Report) error {
+	if sub == nil { // unreadable when the round began: say why now
+		var err error
+		if sub, err = s.Queue.Payload(ctx, it.SubmissionID); err != nil {
+			return err
+		}
 	}
 	for _, m := range sub.Materials {
 		for _, a := range m.Attachments {
