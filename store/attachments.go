@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 )
 
 // attachmentsDir is where files are kept, beside the database.
@@ -139,22 +140,11 @@ func syncDir(dir string) error {
 
 // diskError turns a full disk into a transient error the agent can act on.
 func diskError(op string, err error) error {
-	if isDiskFull(err) {
+	if sqlitedb.IsDiskFull(err) {
 		return kiosk.Errorf(kiosk.EUnavailable, "磁盘空间已满，这次没有保存。已保存的资料不受影响。请联系技术人员清理磁盘后再试。（%s: %v）", op, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
-
-// isDiskFull recognises a full disk from the OS or from SQLite (SQLITE_FULL).
-func isDiskFull(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) {
-		return true
-	}
-	var coded interface{ Code() int }
-	return errors.As(err, &coded) && coded.Code()&0xff == sqliteFull
-}
-
-const sqliteFull = 13
 
 // checkStaged confirms a staged file is still there with its size.
 func (d *DB) checkStaged(a kiosk.Attachment) error {

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
-	"github.com/keqiao/villagekiosk/internal/sqlitedsn"
+	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -100,7 +100,7 @@ func refuseForeign(path string) error {
 }
 
 func (d *DB) open(ctx context.Context) error {
-	db, err := sql.Open("sqlite", sqlitedsn.For(d.path))
+	db, err := sql.Open("sqlite", sqlitedb.DSN(d.path))
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", d.path, err)
 	}

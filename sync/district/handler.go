@@ -22,6 +22,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
 
@@ -119,16 +120,11 @@ func (h *handler) fail(w http.ResponseWriter, err error) {
 		if h.opts.Logger != nil {
 			h.opts.Logger.Printf("internal error: %v", err)
 		}
-		if isDiskFull(err) {
+		if sqlitedb.IsDiskFull(err) {
 			code, msg = kiosk.EUnavailable, "the district's disk is full: try again later"
 		}
 	}
 	problem(w, kiosksync.StatusFor(code), code, msg)
-}
-
-func isDiskFull(err error) bool {
-	var coded interface{ Code() int }
-	return strings.Contains(err.Error(), "no space left") || (errors.As(err, &coded) && coded.Code()&0xff == 13)
 }
 
 func reply(w http.ResponseWriter, v any) {

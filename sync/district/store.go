@@ -25,7 +25,7 @@ import (
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/pinhash"
-	"github.com/keqiao/villagekiosk/internal/sqlitedsn"
+	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 )
 
 // ApplicationID marks the district's database ("VKDT").
@@ -49,7 +49,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "attachments", "partial"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	db, err := sql.Open("sqlite", sqlitedsn.For(filepath.Join(dir, "district.db")))
+	db, err := sql.Open("sqlite", sqlitedb.DSN(filepath.Join(dir, "district.db")))
 	if err != nil {
 		return nil, err
 	}

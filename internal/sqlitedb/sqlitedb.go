@@ -1,0 +1,35 @@
+// Package sqlitedb holds what the kiosk's and the district's SQLite stores
+// share: the connection string (pragmas are per connection, so they go in the
+// DSN where every pooled connection gets them) and telling a full disk.
+package sqlitedb
+
+import (
+	"errors"
+	"net/url"
+	"path/filepath"
+	"syscall"
+)
+
+// DSN returns the DSN of a database file: WAL, a busy timeout, foreign keys,
+// synchronous=FULL (a commit a villager is told about survives power loss)
+// and immediate transactions (writers queue instead of failing to upgrade).
+func DSN(path string) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// IsDiskFull recognises a full disk from the OS (ENOSPC) or from SQLite
+// (SQLITE_FULL), so callers can answer "try again once space is freed".
+func IsDiskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == sqliteFull
+}
+
+const sqliteFull = 13
