@@ -60,9 +60,13 @@ deps-test:
 CUPS_QUEUE := KioskPDF
 cups: deps-test
 	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	lpstat -r >/dev/null 2>&1 || { $$SUDO /usr/sbin/cupsd && sleep 1; }; \
+	if ! lpstat -r 2>/dev/null | grep -q 'is running'; then \
+	  $$SUDO /usr/sbin/cupsd || { echo "make test: could not start cupsd"; exit 1; }; \
+	  for i in $$(seq 1 50); do lpstat -r 2>/dev/null | grep -q 'is running' && break; sleep 0.2; done; \
+	fi; \
+	lpstat -r 2>/dev/null | grep -q 'is running' || { echo "make test: cupsd did not start; see /var/log/cups/error_log"; exit 1; }; \
 	lpstat -p $(CUPS_QUEUE) >/dev/null 2>&1 || \
-	  $$SUDO lpadmin -p $(CUPS_QUEUE) -v cups-pdf:/ -P /usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd -E 2>/dev/null; \
+	  $$SUDO lpadmin -p $(CUPS_QUEUE) -v cups-pdf:/ -P /usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd -E; \
 	lpstat -p $(CUPS_QUEUE) >/dev/null || { echo "make test: could not create the CUPS queue $(CUPS_QUEUE)"; exit 1; }
 
 tools:
