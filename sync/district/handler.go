@@ -3,22 +3,16 @@ package district
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	gosync "sync"
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
@@ -43,29 +37,6 @@ type handler struct {
 	st    *Store
 	opts  Options
 	slots chan struct{}
-	files keyedMutex // one upload at a time per file
-}
-
-// keyedMutex serialises work per key (an attachment's hash): two copies of
-// the same chunk arriving at once must not both be appended.
-type keyedMutex struct {
-	mu    gosync.Mutex
-	locks map[string]*gosync.Mutex
-}
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*gosync.Mutex{}
-	}
-	m, ok := k.locks[key]
-	if !ok {
-		m = &gosync.Mutex{}
-		k.locks[key] = m
-	}
-	k.mu.Unlock()
-	m.Lock()
-	return m.Unlock
 }
 
 // MaxFileBytes bounds one attachment; kiosks refuse files over 10 MB.
@@ -216,107 +187,32 @@ func (h *handler) signed(limit int64, next signedFunc) http.HandlerFunc {
 	}
 }
 
-var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-func (h *handler) paths(w http.ResponseWriter, r *http.Request) (sha, final, partial string, ok bool) {
-	sha = r.PathValue("sha")
-	if !shaPattern.MatchString(sha) {
-		problem(w, http.StatusBadRequest, kiosk.EInvalid, "an attachment is named by its SHA-256 in lower-case hex")
-		return "", "", "", false
-	}
-	return sha, filepath.Join(h.st.dir, "attachments", sha[:2], sha), filepath.Join(h.st.dir, "attachments", "partial", sha), true
-}
-
-func (h *handler) state(final, partial, sha string) kiosksync.AttachmentState {
-	if fi, err := os.Stat(final); err == nil {
-		return kiosksync.AttachmentState{SHA256: sha, Have: fi.Size(), Complete: true}
-	}
-	var have int64
-	if fi, err := os.Stat(partial); err == nil {
-		have = fi.Size()
-	}
-	return kiosksync.AttachmentState{SHA256: sha, Have: have}
-}
-
 func (h *handler) attachmentState(w http.ResponseWriter, r *http.Request, _ *Device, _ []byte) {
-	sha, final, partial, ok := h.paths(w, r)
-	if ok {
-		reply(w, h.state(final, partial, sha))
+	sha := r.PathValue("sha")
+	have, complete, err := h.st.Blobs.Have(sha)
+	if err != nil {
+		h.fail(w, err)
+		return
 	}
+	reply(w, kiosksync.AttachmentState{SHA256: sha, Have: have, Complete: complete})
 }
 
 // putChunk appends a chunk at the offset the server has reached; the last
 // chunk is checked against the hash before the file is kept.
 func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, chunk []byte) {
-	sha, final, partial, ok := h.paths(w, r)
-	if !ok {
-		return
-	}
-	defer h.files.lock(sha)()
+	sha := r.PathValue("sha")
 	offset, err1 := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
 	total, err2 := strconv.ParseInt(r.Header.Get("X-Total-Size"), 10, 64)
 	if err1 != nil || err2 != nil || total <= 0 || total > MaxFileBytes || offset < 0 || offset+int64(len(chunk)) > total {
-		problem(w, http.StatusBadRequest, kiosk.EInvalid, fmt.Sprintf("offset and X-Total-Size must describe the chunk's place in a file of at most %d bytes", MaxFileBytes))
+		h.fail(w, errTotal)
 		return
 	}
-	st := h.state(final, partial, sha)
-	if st.Complete {
-		reply(w, st)
-		return
-	}
-	if st.Have > total { // a partial left over from a different attempt: start again
-		os.Remove(partial)
-		st.Have = 0
-	}
-	if offset != st.Have {
-		problem(w, http.StatusConflict, kiosk.EConflict, fmt.Sprintf("the district has %d bytes of this file, not %d: continue from there", st.Have, offset))
-		return
-	}
-	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	have, complete, err := h.st.Blobs.Append(sha, offset, total, chunk)
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	// Only the finished file is fsynced: a partial file that lost its tail in
-	// a crash is shorter than the kiosk thinks, and the offset check (409,
-	// then resume from what is really there) heals that.
-	have := offset + int64(len(chunk))
-	_, err = f.Write(chunk)
-	if err == nil && have == total {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Truncate(partial, st.Have) // keep only what was whole before
-		h.fail(w, err)
-		return
-	}
-	if have < total {
-		reply(w, kiosksync.AttachmentState{SHA256: sha, Have: have})
-		return
-	}
-	got, err := fileSHA256(partial)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	if got != sha {
-		os.Remove(partial)
-		problem(w, http.StatusBadRequest, kiosk.EInvalid, "the file's SHA-256 does not match its name: it was damaged on the way; send it again")
-		return
-	}
-	os.MkdirAll(filepath.Dir(final), 0o700)
-	if err := os.Rename(partial, final); err != nil {
-		h.fail(w, err)
-		return
-	}
-	if d, err := os.Open(filepath.Dir(final)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	reply(w, kiosksync.AttachmentState{SHA256: sha, Have: total, Complete: true})
+	reply(w, kiosksync.AttachmentState{SHA256: sha, Have: have, Complete: complete})
 }
 
 // postSubmission stores a submission once; a replay gets the stored reply.
@@ -336,11 +232,14 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 	var missing []string
 	for _, m := range up.Submission.Materials {
 		for _, a := range m.Attachments {
-			if !shaPattern.MatchString(a.SHA256) {
+			if !ValidSHA(a.SHA256) {
 				problem(w, http.StatusBadRequest, kiosk.EInvalid, "an attachment hash is malformed")
 				return
 			}
-			if _, err := os.Stat(filepath.Join(h.st.dir, "attachments", a.SHA256[:2], a.SHA256)); err != nil {
+			if _, complete, err := h.st.Blobs.Have(a.SHA256); err != nil {
+				h.fail(w, err)
+				return
+			} else if !complete {
 				missing = append(missing, a.SHA256)
 			}
 		}
@@ -475,19 +374,6 @@ func (h *handler) catalog(w http.ResponseWriter, r *http.Request, _ *Device, _ [
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-SHA256", sha)
 	w.Write(doc)
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (h *handler) holidays(w http.ResponseWriter, r *http.Request, _ *Device, _ []byte) {

@@ -21,7 +21,8 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+	_ "modernc.org/sqlite"             // the "sqlite" driver
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/pinhash"
@@ -31,37 +32,68 @@ import (
 // ApplicationID marks the district's database ("VKDT").
 const ApplicationID = 0x564B4454
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // Store is the district's database and attachment folder.
 type Store struct {
-	db     *sql.DB
+	db     *db
 	dir    string
 	mu     sync.Mutex
 	pruned time.Time // when old nonces were last dropped
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Blobs keeps the attachments.
+	Blobs Blobs
 }
 
-// Open opens (creating if needed) district.db in dir.
-func Open(ctx context.Context, dir string) (*Store, error) {
+// Open opens (creating if needed) the SQLite store district.db in dir.
+func Open(ctx context.Context, dir string) (*Store, error) { return OpenDB(ctx, dir, "") }
+
+// OpenDB opens the district's store: SQLite in dir when dbURL is empty, or
+// the PostgreSQL database at dbURL (postgres://...), which many districtd
+// instances may share. Attachments are kept under dir either way.
+func OpenDB(ctx context.Context, dir, dbURL string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "attachments", "partial"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	db, err := sql.Open("sqlite", sqlitedb.DSN(filepath.Join(dir, "district.db")))
-	if err != nil {
-		return nil, err
+	var d *db
+	if dbURL == "" {
+		conn, err := sql.Open("sqlite", sqlitedb.DSN(filepath.Join(dir, "district.db")))
+		if err != nil {
+			return nil, err
+		}
+		d = &db{DB: conn, dialect: sqliteDialect}
+	} else {
+		if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
+			return nil, kiosk.Errorf(kiosk.EInvalid, "--db must be a postgres:// URL (SQLite needs no --db: it lives in --data)")
+		}
+		conn, err := sql.Open("pgx", dbURL)
+		if err != nil {
+			return nil, err
+		}
+		conn.SetMaxOpenConns(32)
+		d = &db{DB: conn, dialect: postgresDialect}
 	}
-	s := &Store{db: db, dir: dir, Now: time.Now}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
+	s := &Store{db: d, dir: dir, Now: time.Now, Blobs: &DirBlobs{Dir: filepath.Join(dir, "attachments")}}
+	migrate := s.migrateSQLite
+	if d.dialect == postgresDialect {
+		migrate = s.migratePostgres
+	}
+	if err := migrate(ctx); err != nil {
+		d.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+func migrations(d string) []string {
+	names, _ := fs.Glob(migrationFS, "migrations/"+d+"/*.sql")
+	sort.Strings(names)
+	return names
+}
+
+func (s *Store) migrateSQLite(ctx context.Context) error {
 	var appID, version int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
 		return fmt.Errorf("open district database: %w", err)
@@ -69,8 +101,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if appID != 0 && appID != ApplicationID {
 		return fmt.Errorf("district.db belongs to another program (application_id %#x); it was left untouched", appID)
 	}
-	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
-	sort.Strings(names)
+	names := migrations("sqlite")
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -95,6 +126,45 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", ApplicationID)); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?)`, randomHex(8)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// migratePostgres brings a PostgreSQL database to the current schema. An
+// advisory lock lets many districtd instances start at once.
+func (s *Store) migratePostgres(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("open district database: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(ApplicationID)); err != nil {
+		return fmt.Errorf("open district database: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS villagekiosk_schema (version INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var version int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM villagekiosk_schema`).Scan(&version); err != nil {
+		return err
+	}
+	names := migrations("postgres")
+	if version > len(names) {
+		return fmt.Errorf("the database was written by a newer districtd (schema %d); it was left untouched", version)
+	}
+	for i, n := range names[version:] {
+		body, _ := migrationFS.ReadFile(n)
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migrate %s: %w", n, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO villagekiosk_schema (version) VALUES (?)`, version+i+1); err != nil {
+			return err
+		}
+	}
+	if version == 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?)`, randomHex(8)); err != nil {
 			return err
 		}
@@ -267,11 +337,12 @@ func (s *Store) seen(ctx context.Context, device, nonce string) (replay bool, er
 		return false, err
 	}
 	defer tx.Rollback()
-	if _, err = tx.ExecContext(ctx, `INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?)`, device, nonce, now.Format(time.RFC3339Nano)); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return true, nil
-		}
+	res, err := tx.ExecContext(ctx, `INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, device, nonce, now.Format(time.RFC3339Nano))
+	if err != nil {
 		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return true, nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE id = ?`, now.Format(time.RFC3339Nano), device); err != nil {
 		return false, err
@@ -377,7 +448,7 @@ func (s *Store) PublishCatalog(ctx context.Context, doc []byte) (*kiosk.Catalog,
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
-		SELECT id, '', '', 'catalog', ?, ?, ? FROM devices WHERE revoked_at IS NULL`, c.Version, sha, s.now()); err != nil {
+		SELECT id, '', '', 'catalog', CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT) FROM devices WHERE revoked_at IS NULL`, c.Version, sha, s.now()); err != nil {
 		return nil, err
 	}
 	return c, tx.Commit()
@@ -416,7 +487,7 @@ func (s *Store) PublishHolidays(ctx context.Context, doc []byte) (int, error) {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
-		SELECT id, '', '', 'holidays', ?, ?, ? FROM devices WHERE revoked_at IS NULL`, fmt.Sprint(y.Year), sha, s.now()); err != nil {
+		SELECT id, '', '', 'holidays', CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT) FROM devices WHERE revoked_at IS NULL`, fmt.Sprint(y.Year), sha, s.now()); err != nil {
 		return 0, err
 	}
 	return y.Year, tx.Commit()
@@ -447,15 +518,15 @@ func (s *Store) SetAgent(ctx context.Context, point, name, pin string, admin boo
 	if err != nil {
 		return err
 	}
-	return s.rosterChange(ctx, point, `INSERT INTO roster (point_code, name, pin_hash, admin, active, updated_at) VALUES (?, ?, ?, ?, 1, ?)
-		ON CONFLICT (point_code, name) DO UPDATE SET pin_hash = excluded.pin_hash, admin = excluded.admin, active = 1, updated_at = excluded.updated_at`,
+	return s.rosterChange(ctx, point, `INSERT INTO roster (point_code, name, pin_hash, admin, active, updated_at) VALUES (?, ?, ?, ?, TRUE, ?)
+		ON CONFLICT (point_code, name) DO UPDATE SET pin_hash = excluded.pin_hash, admin = excluded.admin, active = TRUE, updated_at = excluded.updated_at`,
 		point, name, hash, admin, s.now())
 }
 
 // StopAgent stops an agent at a service point: its kiosks refuse the
 // agent's PIN from their next sync on.
 func (s *Store) StopAgent(ctx context.Context, point, name string) error {
-	return s.rosterChange(ctx, point, `UPDATE roster SET active = 0, updated_at = ? WHERE point_code = ? AND name = ?`, s.now(), point, name)
+	return s.rosterChange(ctx, point, `UPDATE roster SET active = FALSE, updated_at = ? WHERE point_code = ? AND name = ?`, s.now(), point, name)
 }
 
 func (s *Store) rosterChange(ctx context.Context, point, query string, args ...any) error {
@@ -472,7 +543,7 @@ func (s *Store) rosterChange(ctx context.Context, point, query string, args ...a
 		return kiosk.Errorf(kiosk.ENotFound, "no such agent at service point %s", point)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
-		SELECT id, '', '', 'roster', '', '', ? FROM devices WHERE point_code = ? AND revoked_at IS NULL`, s.now(), point); err != nil {
+		SELECT id, '', '', 'roster', '', '', CAST(? AS TEXT) FROM devices WHERE point_code = ? AND revoked_at IS NULL`, s.now(), point); err != nil {
 		return err
 	}
 	return tx.Commit()

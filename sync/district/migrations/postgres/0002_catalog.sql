@@ -1,0 +1,8 @@
+-- 0002: catalog versions the district publishes to every kiosk.
+CREATE TABLE catalogs (
+    id           BIGSERIAL PRIMARY KEY,
+    version      TEXT NOT NULL,
+    sha256       TEXT NOT NULL UNIQUE,
+    document     BYTEA NOT NULL,
+    published_at TEXT NOT NULL
+);
