@@ -169,4 +169,3 @@ func fileSHA256(path string) (string, error) {
 
 // errTotal is the answer to a chunk whose place in its file makes no sense.
 var errTotal = kiosk.Errorf(kiosk.EInvalid, "offset and X-Total-Size must describe the chunk's place in a file of at most %d bytes", MaxFileBytes)
-
