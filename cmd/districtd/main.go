@@ -23,7 +23,7 @@ import (
 	"github.com/keqiao/villagekiosk/sync/district"
 )
 
-const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME]
+const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME] [--db postgres://...]
        districtd enroll-code --point CODE --name NAME --data DIR [--qr FILE.png]
        districtd submissions --json --data DIR
        districtd set-status RECEIPT-NO --status accepted|in_progress|done|returned|refused [--note TEXT] --data DIR
@@ -33,6 +33,9 @@ const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME]
        districtd agent add NAME --point CODE --pin PIN [--admin] --data DIR | agent stop NAME --point CODE --data DIR
        districtd holidays publish FILE --data DIR   one year's official arrangement (assets/holidays format)
        districtd new-epoch --data DIR     after restoring a backup: kiosks send again what it lacks
+
+Every command takes --db postgres://USER@HOST/DB (or DISTRICTD_DB) to keep the
+records in PostgreSQL instead of SQLite in --data; attachments stay in --data.
 `
 
 func main() {
@@ -51,6 +54,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	data := fs.String("data", os.Getenv("DISTRICTD_DATA"), "data folder")
+	dbURL := fs.String("db", os.Getenv("DISTRICTD_DB"), "PostgreSQL URL (default: SQLite in the data folder)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	name := fs.String("name", "柯桥区人力资源和社会保障局", "district name")
 	point := fs.String("point", "", "service point code")
@@ -76,7 +80,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "districtd: --data DIR is required\n\n%s", usage)
 		return 2
 	}
-	st, err := district.Open(ctx, *data)
+	st, err := district.OpenDB(ctx, *data, *dbURL)
 	if err != nil {
 		fmt.Fprintln(stderr, "districtd:", err)
 		return 1
