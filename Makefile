@@ -11,8 +11,9 @@ BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr
               libxinerama-dev libxi-dev libxxf86vm-dev
 # Tests also start the real window in Xvfb and screenshot it with ImageMagick,
 # decode receipt QR codes with zbarimg, read PDFs with poppler, and print
-# through a real CUPS queue that writes PDFs (cups-pdf).
-TEST_PKGS  := xvfb xauth imagemagick zbar-tools poppler-utils cups printer-driver-cups-pdf
+# through a real CUPS queue that writes PDFs (cups-pdf), and run the district
+# store's contract suite on a private PostgreSQL server (internal/pgtest).
+TEST_PKGS  := xvfb xauth imagemagick zbar-tools poppler-utils cups printer-driver-cups-pdf postgresql
 
 STATICCHECK_VERSION := v0.8.2
 SHOT_ITEM ?= 3306213329-01

@@ -19,7 +19,7 @@ import (
 // By hand: go test -run '^$' -bench Drain -benchtime 1000x ./sync
 func BenchmarkDrain(b *testing.B) {
 	ctx := context.Background()
-	d, k := newDistrictTB(b), newKioskTB(b)
+	d, k := newDistrictTB(b, ""), newKioskTB(b)
 	sy := k.enrollTB(b, d)
 	for i := 0; i < b.N; i++ {
 		k.saveN(b, "村民"+strings.Map(func(r rune) rune { return []rune("零一二三四五六七八九")[r-'0'] }, fmt.Sprint(i)), 3, 300_000)

@@ -20,32 +20,38 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/pgtest"
 	receipttoken "github.com/keqiao/villagekiosk/receipt/token"
 	"github.com/keqiao/villagekiosk/store"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 	server "github.com/keqiao/villagekiosk/sync/district"
 )
 
-// district is a real district server over httptest, on its own SQLite file.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// district is a real district server over httptest, on its own SQLite file
+// or PostgreSQL database.
 type district struct {
-	st  *server.Store
-	srv *httptest.Server
-	dir string
+	st    *server.Store
+	srv   *httptest.Server
+	dir   string
+	dbURL string // "" for SQLite
 }
 
-func newDistrict(t *testing.T) *district { return newDistrictTB(t) }
+// newDistrictOn is newDistrict on the engine of dbURL ("" for SQLite).
+func newDistrictOn(t *testing.T, dbURL string) *district { return newDistrictTB(t, dbURL) }
 
-func newDistrictTB(t testing.TB) *district {
+func newDistrictTB(t testing.TB, dbURL string) *district {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := server.Open(context.Background(), dir)
+	st, err := server.OpenDB(context.Background(), dir, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	srv := httptest.NewServer(server.NewHandler(st, server.Options{Name: "柯桥区人社局", Logger: log.New(os.Stderr, "district: ", 0)}))
 	t.Cleanup(srv.Close)
-	return &district{st: st, srv: srv, dir: dir}
+	return &district{st: st, srv: srv, dir: dir, dbURL: dbURL}
 }
 
 // villageKiosk is a kiosk store with a catalog, a point, an agent and a key.
@@ -149,9 +155,11 @@ func (k *villageKiosk) status(t *testing.T, id string) (string, string) {
 // TestEndToEnd: enrol, save offline, sync; the district has each submission
 // once with byte-identical attachments; statuses set at the district reach
 // the kiosk; replaying a round changes nothing.
-func TestEndToEnd(t *testing.T) {
+func TestEndToEnd(t *testing.T) { pgtest.Engines(t, testEndToEnd) }
+
+func testEndToEnd(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	var subs []*kiosk.Submission
 	for i, name := range []string{"张三", "李四", "𠮷野"} {
@@ -241,9 +249,11 @@ func TestCaptivePortal(t *testing.T) {
 
 // TestConflictParked: the same id with other content at the district is
 // parked with its reason, and does not block the next submission.
-func TestConflictParked(t *testing.T) {
+func TestConflictParked(t *testing.T) { pgtest.Engines(t, testConflictParked) }
+
+func testConflictParked(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	first := k.save(t, "张三", 1000)
 	if _, err := sy.RunOnce(ctx); err != nil {
@@ -268,9 +278,11 @@ func TestConflictParked(t *testing.T) {
 }
 
 // TestRevoked: a revoked kiosk is refused plainly and keeps its data.
-func TestRevoked(t *testing.T) {
+func TestRevoked(t *testing.T) { pgtest.Engines(t, testRevoked) }
+
+func testRevoked(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	if err := d.st.Revoke(ctx, sy.Client.DeviceID); err != nil {
 		t.Fatal(err)
@@ -305,9 +317,11 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // TestReplayRound sends every request of a sync round a second time, byte
 // for byte: the district refuses each as a replay and changes nothing.
-func TestReplayRound(t *testing.T) {
+func TestReplayRound(t *testing.T) { pgtest.Engines(t, testReplayRound) }
+
+func testReplayRound(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	rec := &recorder{}
 	sy.Client.HTTP = &http.Client{Transport: rec}
@@ -337,9 +351,11 @@ func TestReplayRound(t *testing.T) {
 
 // TestDistrictRestored: the district restores an older backup (a new epoch)
 // and lost a submission; the kiosk notices and sends it again.
-func TestDistrictRestored(t *testing.T) {
+func TestDistrictRestored(t *testing.T) { pgtest.Engines(t, testDistrictRestored) }
+
+func testDistrictRestored(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	k.save(t, "张三", 1000)
 	if _, err := sy.RunOnce(ctx); err != nil {
@@ -370,7 +386,11 @@ func TestDistrictRestored(t *testing.T) {
 
 func newDistrictDB(t *testing.T, d *district) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(d.dir, "district.db")+"?_pragma=busy_timeout(5000)")
+	driver, dsn := "sqlite", "file:"+filepath.Join(d.dir, "district.db")+"?_pragma=busy_timeout(5000)"
+	if d.dbURL != "" {
+		driver, dsn = "pgx", d.dbURL
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,9 +400,11 @@ func newDistrictDB(t *testing.T, d *district) *sql.DB {
 // TestCatalogPublish: the district publishes a catalog, the kiosk installs
 // it on its next round; an invalid one is refused at the district and the
 // kiosk keeps what it has.
-func TestCatalogPublish(t *testing.T) {
+func TestCatalogPublish(t *testing.T) { pgtest.Engines(t, testCatalogPublish) }
+
+func testCatalogPublish(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	sy.InstallCatalog = func(ctx context.Context, doc []byte) error {
 		_, err := store.NewCatalogService(k.db).Install(ctx, doc, kiosk.OriginDistrict)
@@ -410,9 +432,11 @@ func TestCatalogPublish(t *testing.T) {
 // TestResubmission: a matter returned for more material gets it added on the
 // kiosk and goes back under the same receipt number; the district takes the
 // new revision, and the kiosk hears it was received.
-func TestResubmission(t *testing.T) {
+func TestResubmission(t *testing.T) { pgtest.Engines(t, testResubmission) }
+
+func testResubmission(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	sub := k.save(t, "张三", 1000)
 	if _, err := sy.RunOnce(ctx); err != nil {
@@ -453,9 +477,11 @@ func TestResubmission(t *testing.T) {
 
 // TestHolidaysPublish: the district forwards next year's holiday arrangement;
 // the kiosk receives it whole and checked; an invalid one is refused.
-func TestHolidaysPublish(t *testing.T) {
+func TestHolidaysPublish(t *testing.T) { pgtest.Engines(t, testHolidaysPublish) }
+
+func testHolidaysPublish(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	var got []byte
 	sy.InstallHolidays = func(ctx context.Context, doc []byte) error { got = doc; return nil }
@@ -474,9 +500,11 @@ func TestHolidaysPublish(t *testing.T) {
 
 // TestRoster: the district adds an agent to the service point and later
 // stops them; the kiosk lets the agent sign in, then refuses them.
-func TestRoster(t *testing.T) {
+func TestRoster(t *testing.T) { pgtest.Engines(t, testRoster) }
+
+func testRoster(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	agents := store.NewAgentService(k.db)
 	sy.ApplyRoster = agents.ApplyRoster
@@ -524,9 +552,11 @@ func getPage(t *testing.T, url string) string {
 
 // TestStatusPage is what a villager's phone shows from the receipt QR:
 // genuine or not, the status and what to do, never personal data.
-func TestStatusPage(t *testing.T) {
+func TestStatusPage(t *testing.T) { pgtest.Engines(t, testStatusPage) }
+
+func testStatusPage(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	sub := k.save(t, "𠮷野", 1000)
 	tok, _ := receipttoken.NewToken(sub, k.key, time.Now()).Sign(k.key)
@@ -565,9 +595,11 @@ func TestStatusPage(t *testing.T) {
 
 // TestDistrictErrors: 503 with Retry-After, 429 and 500 defer the round's
 // uploads (honouring Retry-After), lose nothing and duplicate nothing.
-func TestDistrictErrors(t *testing.T) {
+func TestDistrictErrors(t *testing.T) { pgtest.Engines(t, testDistrictErrors) }
+
+func testDistrictErrors(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
 	sy := k.enroll(t, d)
 	var fail atomic.Int32
 	status := []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusInternalServerError}

@@ -85,3 +85,41 @@ func (d dialect) rebind(q string) string {
 	}
 	return b.String()
 }
+
+// Advisory lock classes (PostgreSQL). SQLite needs none: its transactions
+// are immediate, one writer at a time.
+const (
+	lockAllFeeds   = int64(0x564B4454) // shared by one feed's writers, exclusive for all
+	lockClassFeed  = int32(1)
+	lockClassEntry = int32(2)
+)
+
+// lockFeed is taken before a transaction adds to device's change feed (""
+// for every device's). PostgreSQL hands out seq numbers at insert, not at
+// commit: without it a kiosk could read seq 11 before seq 10 commits, move
+// its cursor past 10 and never see it.
+func (t *tx) lockFeed(ctx context.Context, device string) error {
+	if t.dialect != postgresDialect {
+		return nil
+	}
+	if device == "" {
+		_, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, lockAllFeeds)
+		return err
+	}
+	if _, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?)`, lockAllFeeds); err != nil {
+		return err
+	}
+	_, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, lockClassFeed, device)
+	return err
+}
+
+// lockEntry serialises transactions about one key (a submission id), so two
+// copies of one upload are a first upload and a replay, never a unique-key
+// failure. Take it before lockFeed.
+func (t *tx) lockEntry(ctx context.Context, key string) error {
+	if t.dialect != postgresDialect {
+		return nil
+	}
+	_, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, lockClassEntry, key)
+	return err
+}

@@ -263,6 +263,12 @@ func (s *Store) receive(ctx context.Context, device string, sub *kiosk.Submissio
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := tx.lockEntry(ctx, sub.ID); err != nil {
+		return nil, err
+	}
+	if err := tx.lockFeed(ctx, device); err != nil {
+		return nil, err
+	}
 	var stored, storedHash, storedStatus, storedReceipt string
 	var storedPayload []byte
 	err = tx.QueryRowContext(ctx, `SELECT reply, content_hash, status, receipt_no, payload FROM submissions WHERE id = ?`, sub.ID).

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/pgtest"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 	"github.com/keqiao/villagekiosk/sync/district"
 )
@@ -28,14 +29,22 @@ type env struct {
 	key    ed25519.PrivateKey
 }
 
-func newEnv(t *testing.T, opts district.Options) *env { return newEnvTB(t, opts) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func newEnvB(b *testing.B) *env { return newEnvTB(b, district.Options{}) }
+// newEnv is a district on SQLite with one enrolled kiosk.
+func newEnv(t *testing.T, opts district.Options) *env { return newEnvTB(t, "", opts) }
 
-func newEnvTB(t testing.TB, opts district.Options) *env {
+// newEnvOn is newEnv on the engine of dbURL ("" for SQLite).
+func newEnvOn(t *testing.T, dbURL string, opts district.Options) *env {
+	return newEnvTB(t, dbURL, opts)
+}
+
+func newEnvB(b *testing.B) *env { return newEnvTB(b, "", district.Options{}) }
+
+func newEnvTB(t testing.TB, dbURL string, opts district.Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := district.Open(ctx, t.TempDir())
+	st, err := district.OpenDB(ctx, t.TempDir(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +96,10 @@ func problemOf(t *testing.T, resp *http.Response) kiosksync.Problem {
 
 // TestSignedRequests refuses every kind of bad request with its reason, and
 // every reply carries the protocol header.
-func TestSignedRequests(t *testing.T) {
-	e := newEnv(t, district.Options{})
+func TestSignedRequests(t *testing.T) { pgtest.Engines(t, testSignedRequests) }
+
+func testSignedRequests(t *testing.T, dbURL string) {
+	e := newEnvOn(t, dbURL, district.Options{})
 	now := time.Now()
 	ok := e.send(t, "GET", "/v1/changes?after=0", nil, now, nonce(1), nil)
 	if ok.StatusCode != 200 || ok.Header.Get(kiosksync.ProtocolHeader) != kiosksync.Protocol {
@@ -147,8 +158,10 @@ func TestSignedRequests(t *testing.T) {
 	})
 }
 
-func TestEnroll_Errors(t *testing.T) {
-	e := newEnv(t, district.Options{})
+func TestEnroll_Errors(t *testing.T) { pgtest.Engines(t, testEnroll_Errors) }
+
+func testEnroll_Errors(t *testing.T, dbURL string) {
+	e := newEnvOn(t, dbURL, district.Options{})
 	ctx := context.Background()
 	_, key, _ := ed25519.GenerateKey(nil)
 	c := &kiosksync.Client{BaseURL: e.srv.URL, Key: key}
@@ -178,8 +191,10 @@ func TestEnroll_Errors(t *testing.T) {
 
 // TestAttachments uploads in chunks, resumes after a cut, refuses a wrong
 // offset and a file whose hash does not match.
-func TestAttachments(t *testing.T) {
-	e := newEnv(t, district.Options{})
+func TestAttachments(t *testing.T) { pgtest.Engines(t, testAttachments) }
+
+func testAttachments(t *testing.T, dbURL string) {
+	e := newEnvOn(t, dbURL, district.Options{})
 	ctx := context.Background()
 	c := &kiosksync.Client{BaseURL: e.srv.URL, Key: e.key, DeviceID: e.device}
 	data := bytes.Repeat([]byte("扫描件"), kiosksync.ChunkSize) // 2.25 chunks' worth of 9 bytes
@@ -222,8 +237,10 @@ func upload(sub *kiosk.Submission) []byte {
 
 // TestSubmissions: a replay gets the byte-identical reply and adds nothing;
 // the same id with other content is a conflict; a missing attachment is 422.
-func TestSubmissions(t *testing.T) {
-	e := newEnv(t, district.Options{})
+func TestSubmissions(t *testing.T) { pgtest.Engines(t, testSubmissions) }
+
+func testSubmissions(t *testing.T, dbURL string) {
+	e := newEnvOn(t, dbURL, district.Options{})
 	ctx := context.Background()
 	sub := &kiosk.Submission{ID: "0190-1", ReceiptNo: "330603101201-20261128-0001", Matter: "3306210001-01",
 		Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"}}
@@ -299,8 +316,10 @@ func TestLoadShedding(t *testing.T) {
 // TestConcurrentFirstUploads: copies of a first upload arriving at once are
 // one upload and replays, never a false conflict; copies of one chunk at
 // once are appended once.
-func TestConcurrentFirstUploads(t *testing.T) {
-	e := newEnv(t, district.Options{})
+func TestConcurrentFirstUploads(t *testing.T) { pgtest.Engines(t, testConcurrentFirstUploads) }
+
+func testConcurrentFirstUploads(t *testing.T, dbURL string) {
+	e := newEnvOn(t, dbURL, district.Options{})
 	ctx := context.Background()
 	for round := 0; round < 10; round++ {
 		sub := &kiosk.Submission{ID: fmt.Sprintf("race-%d", round), ReceiptNo: fmt.Sprintf("330603101201-20261128-%04d", round), Matter: "3306210001-01"}
@@ -341,8 +360,10 @@ func TestConcurrentFirstUploads(t *testing.T) {
 
 // TestMetricsAndHealth: Prometheus sees requests by route (never by the path,
 // which may hold a token), submissions by status and devices by state.
-func TestMetricsAndHealth(t *testing.T) {
-	e := newEnv(t, district.Options{})
+func TestMetricsAndHealth(t *testing.T) { pgtest.Engines(t, testMetricsAndHealth) }
+
+func testMetricsAndHealth(t *testing.T, dbURL string) {
+	e := newEnvOn(t, dbURL, district.Options{})
 	sub := &kiosk.Submission{ID: "m-1", ReceiptNo: "330603101201-20261128-0001", Matter: "3306210001-01"}
 	e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(1), nil)
 	http.Get(e.srv.URL + "/r/SECRETTOKEN")
@@ -370,5 +391,74 @@ func TestMetricsAndHealth(t *testing.T) {
 	h, _ := http.Get(e.srv.URL + "/healthz")
 	if h.StatusCode != 200 {
 		t.Fatalf("healthz: %d", h.StatusCode)
+	}
+}
+
+// TestFeedNeverSkips: while statuses are set from many goroutines, a kiosk
+// that pulls its feed the whole time, moving its cursor as it goes, ends up
+// with every change exactly once. On PostgreSQL, sequence numbers are handed
+// out before commit; without the feed lock a reader overtakes a slow writer.
+func TestFeedNeverSkips(t *testing.T) { pgtest.Engines(t, testFeedNeverSkips) }
+
+func testFeedNeverSkips(t *testing.T, dbURL string) {
+	e := newEnvOn(t, dbURL, district.Options{})
+	ctx := context.Background()
+	const subs, writers = 20, 6
+	for i := 0; i < subs; i++ {
+		sub := &kiosk.Submission{ID: fmt.Sprintf("feed-%d", i), ReceiptNo: fmt.Sprintf("330603101201-20261128-%04d", i), Matter: "3306210001-01"}
+		if resp := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(i), nil); resp.StatusCode != 200 {
+			t.Fatalf("upload %d: %d", i, resp.StatusCode)
+		}
+	}
+	c := &kiosksync.Client{BaseURL: e.srv.URL, Key: e.key, DeviceID: e.device}
+	var wg sync.WaitGroup
+	statuses := []string{kiosk.StatusAccepted, kiosk.StatusInProgress, kiosk.StatusDone}
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < subs; i += writers {
+				for _, st := range statuses {
+					if err := e.st.SetStatus(ctx, fmt.Sprintf("330603101201-20261128-%04d", i), st, "", "test"); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	seen := map[int64]bool{}
+	var cursor int64
+	pull := func() {
+		for {
+			page, err := c.Changes(ctx, cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range page.Changes {
+				if seen[ch.Seq] {
+					t.Fatalf("change %d delivered twice", ch.Seq)
+				}
+				seen[ch.Seq] = true
+			}
+			cursor = page.Cursor
+			if !page.More {
+				return
+			}
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		pull()
+	}
+	pull()
+	if want := subs * (1 + len(statuses)); len(seen) != want {
+		t.Fatalf("the kiosk saw %d changes while pulling along, want %d: its cursor skipped some", len(seen), want)
 	}
 }

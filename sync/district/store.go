@@ -265,8 +265,13 @@ func (s *Store) Enroll(ctx context.Context, code string, pub []byte, appVersion 
 		d.ID, pub, point, name, appVersion, s.now()); err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used_at = ?, device_id = ? WHERE code = ?`, s.now(), d.ID, strings.ToUpper(strings.TrimSpace(code))); err != nil {
+	// Only one of two kiosks racing with the same code may take it.
+	res, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used_at = ?, device_id = ? WHERE code = ? AND used_at IS NULL`, s.now(), d.ID, strings.ToUpper(strings.TrimSpace(code)))
+	if err != nil {
 		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, kiosk.Errorf(kiosk.EInvalid, "this enrolment code was used already: ask the district for a new one")
 	}
 	return d, tx.Commit()
 }
@@ -418,6 +423,9 @@ func (s *Store) SetStatus(ctx context.Context, receiptNo, status, note, operator
 	if err != nil {
 		return err
 	}
+	if err := tx.lockFeed(ctx, device); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ? WHERE id = ?`, status, id); err != nil {
 		return err
 	}
@@ -445,6 +453,9 @@ func (s *Store) PublishCatalog(ctx context.Context, doc []byte) (*kiosk.Catalog,
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO catalogs (version, sha256, document, published_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (sha256) DO UPDATE SET published_at = excluded.published_at`, c.Version, sha, doc, s.now()); err != nil {
+		return nil, err
+	}
+	if err := tx.lockFeed(ctx, ""); err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
@@ -484,6 +495,9 @@ func (s *Store) PublishHolidays(ctx context.Context, doc []byte) (int, error) {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO documents (kind, version, sha256, document, published_at) VALUES ('holidays', ?, ?, ?, ?)
 		ON CONFLICT (kind, version) DO UPDATE SET sha256 = excluded.sha256, document = excluded.document, published_at = excluded.published_at`,
 		fmt.Sprint(y.Year), sha, doc, s.now()); err != nil {
+		return 0, err
+	}
+	if err := tx.lockFeed(ctx, ""); err != nil {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
@@ -541,6 +555,9 @@ func (s *Store) rosterChange(ctx context.Context, point, query string, args ...a
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return kiosk.Errorf(kiosk.ENotFound, "no such agent at service point %s", point)
+	}
+	if err := tx.lockFeed(ctx, ""); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at)
 		SELECT id, '', '', 'roster', '', '', CAST(? AS TEXT) FROM devices WHERE point_code = ? AND revoked_at IS NULL`, s.now(), point); err != nil {
