@@ -74,8 +74,35 @@ func NewHandler(st *Store, opts Options) http.Handler {
 			problem(w, http.StatusTooManyRequests, kiosk.EUnavailable, "the district is busy: try again in a few seconds")
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, "/v1/") && !routed(w, mux, r) {
+			return
+		}
 		counted.ServeHTTP(w, r)
 	})
+}
+
+// routed answers a /v1 request that no route takes with a problem a kiosk
+// can read (404, or 405 naming the methods the path takes) instead of the
+// mux's plain text; it reports whether a route takes r.
+func routed(w http.ResponseWriter, mux *http.ServeMux, r *http.Request) bool {
+	if _, pattern := mux.Handler(r); pattern != "" {
+		return true
+	}
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		problem(w, http.StatusMethodNotAllowed, kiosk.EInvalid, fmt.Sprintf("%s is not allowed on %s (allowed: %s); see docs/protocol.md", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		return false
+	}
+	problem(w, http.StatusNotFound, kiosk.ENotFound, fmt.Sprintf("no such endpoint %s %s; see docs/protocol.md", r.Method, r.URL.Path))
+	return false
 }
 
 func problem(w http.ResponseWriter, status int, code, msg string) {
@@ -319,11 +346,20 @@ func (s *Store) receive(ctx context.Context, device string, sub *kiosk.Submissio
 }
 
 func (h *handler) changes(w http.ResponseWriter, r *http.Request, dev *Device, _ []byte) {
-	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	if limit <= 0 || limit > 500 {
-		limit = 100
+	q := r.URL.Query()
+	after, err := strconv.ParseInt(q.Get("after"), 10, 64)
+	if q.Get("after") == "" {
+		after, err = 0, nil
 	}
+	limit, lerr := strconv.Atoi(q.Get("limit"))
+	if q.Get("limit") == "" {
+		limit, lerr = 100, nil
+	}
+	if err != nil || after < 0 || lerr != nil || limit <= 0 {
+		problem(w, http.StatusBadRequest, kiosk.EInvalid, "after must be a cursor (a whole number from 0) and limit a positive whole number")
+		return
+	}
+	limit = min(limit, 500)
 	ctx := r.Context()
 	epoch, err := h.st.Epoch(ctx)
 	if err != nil {

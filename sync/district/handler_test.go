@@ -462,3 +462,30 @@ func testFeedNeverSkips(t *testing.T, dbURL string) {
 		t.Fatalf("the kiosk saw %d changes while pulling along, want %d: its cursor skipped some", len(seen), want)
 	}
 }
+
+// TestProtocolErrors: an unknown endpoint, a wrong method and a malformed
+// cursor get a problem a kiosk can read, never the mux's plain text.
+func TestProtocolErrors(t *testing.T) {
+	e := newEnv(t, district.Options{})
+	resp, err := http.Get(e.srv.URL + "/v1/nothing-here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := problemOf(t, resp); resp.StatusCode != 404 || p.Code != kiosk.ENotFound {
+		t.Fatalf("unknown endpoint: %d %+v", resp.StatusCode, p)
+	}
+	resp, _ = http.Post(e.srv.URL+"/v1/changes", "application/json", strings.NewReader("{}"))
+	if p := problemOf(t, resp); resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET" || !strings.Contains(p.Message, "GET") {
+		t.Fatalf("wrong method: %d allow %q %+v", resp.StatusCode, resp.Header.Get("Allow"), p)
+	}
+	for i, q := range []string{"after=abc", "after=-1", "limit=x", "limit=0"} {
+		resp := e.send(t, "GET", "/v1/changes?"+q, nil, time.Now(), nonce(i), nil)
+		if p := problemOf(t, resp); resp.StatusCode != 400 || p.Code != kiosk.EInvalid {
+			t.Fatalf("%s: %d %+v", q, resp.StatusCode, p)
+		}
+	}
+	resp = e.send(t, "GET", "/v1/changes?after=0&limit=100000", nil, time.Now(), nonce(99), nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("a large limit is capped, not refused: %d", resp.StatusCode)
+	}
+}
