@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keqiao/villagekiosk/internal/pgtest"
 )
 
 // rig is a district server and an enrolled kiosk as real processes on
@@ -25,6 +27,7 @@ type rig struct {
 	t                  *testing.T
 	kiosk, districtd   string // binaries
 	kdata, ddata, addr string
+	dbURL              string // districtd's PostgreSQL database; "" for SQLite
 	srv                *exec.Cmd
 	serverLog          bytes.Buffer // read only once the server has stopped
 	syncOutput         bytes.Buffer
@@ -44,13 +47,16 @@ func binary(t *testing.T, env, pkg, name string) string {
 	return out
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigOn(t, "") }
+
+// newRigOn is newRig with districtd on the engine of dbURL ("" for SQLite).
+func newRigOn(t *testing.T, dbURL string) *rig {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and starts both programs")
 	}
 	r := &rig{t: t, kiosk: binary(t, "KIOSK_BIN", "../kiosk", "kiosk"), districtd: binary(t, "DISTRICTD_BIN", ".", "districtd"),
-		kdata: t.TempDir(), ddata: t.TempDir()}
+		kdata: t.TempDir(), ddata: t.TempDir(), dbURL: dbURL}
 	l, err := net.Listen("tcp", "127.0.0.1:0") // a fixed port, so a restarted district is found again
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +75,7 @@ func newRig(t *testing.T) *rig {
 func (r *rig) startDistrict() {
 	r.t.Helper()
 	r.srv = exec.Command(r.districtd, "serve", "--addr", r.addr, "--data", r.ddata)
+	r.srv.Env = r.env(r.districtd)
 	r.srv.Stderr = &r.serverLog
 	stdout, _ := r.srv.StdoutPipe()
 	if err := r.srv.Start(); err != nil {
@@ -78,6 +85,8 @@ func (r *rig) startDistrict() {
 		r.t.Fatalf("districtd did not start: %q %v", line, err)
 	}
 }
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // killDistrict kills the server with SIGKILL and starts it again.
 func (r *rig) killDistrict() {
@@ -91,7 +100,9 @@ func (r *rig) sh(bin string, args ...string) string {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = r.env(bin)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		r.t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
 	}
@@ -99,6 +110,15 @@ func (r *rig) sh(bin string, args ...string) string {
 		r.syncOutput.Write(out)
 	}
 	return string(out)
+}
+
+// env is the environment of a program of the rig: districtd gets its
+// database through DISTRICTD_DB.
+func (r *rig) env(bin string) []string {
+	if bin == r.districtd && r.dbURL != "" {
+		return append(os.Environ(), "DISTRICTD_DB="+r.dbURL)
+	}
+	return nil
 }
 
 func (r *rig) sync() string { return r.sh(r.kiosk, "sync", "--once", "--data", r.kdata) }
@@ -177,8 +197,10 @@ func (r *rig) drainAndCheck(n, attachments int) {
 // loopback: save offline, sync, set statuses at the district, sync, and the
 // kiosk shows them; catalogs, the roster and holidays arrive; nothing
 // personal is logged.
-func TestRealProcesses(t *testing.T) {
-	r := newRig(t)
+func TestRealProcesses(t *testing.T) { pgtest.Engines(t, testRealProcesses) }
+
+func testRealProcesses(t *testing.T, dbURL string) {
+	r := newRigOn(t, dbURL)
 	receipt := strings.TrimSpace(r.sh(r.kiosk, "submit", "--json", "../../docs/examples/submission.json", "--data", r.kdata))
 	if out := r.sync(); !strings.Contains(out, "uploaded 1,") {
 		t.Fatalf("sync: %s", out)
@@ -263,8 +285,10 @@ func TestKillDuringSync(t *testing.T) {
 // TestKillDistrict kills districtd with SIGKILL at random moments while a
 // kiosk uploads (some kills land after a commit and before the reply) and
 // restarts it, 15 times; the kiosk's retries get the stored replies.
-func TestKillDistrict(t *testing.T) {
-	r := newRig(t)
+func TestKillDistrict(t *testing.T) { pgtest.Engines(t, testKillDistrict) }
+
+func testKillDistrict(t *testing.T, dbURL string) {
+	r := newRigOn(t, dbURL)
 	const n = 10
 	r.submitN(n, 0)
 	for round := 0; round < 15; round++ {
