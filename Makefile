@@ -18,7 +18,7 @@ TEST_PKGS  := xvfb xauth imagemagick zbar-tools poppler-utils cups printer-drive
 STATICCHECK_VERSION := v0.8.2
 SHOT_ITEM ?= 3306213329-01
 
-.PHONY: run test build deps-build deps-test tools fmt-check clean screenshots cups
+.PHONY: run test build deps-build deps-test tools fmt-check clean screenshots cups fuzz
 
 run: deps-build build
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -35,6 +35,18 @@ test: deps-build deps-test tools fmt-check build cups
 	$(GO) vet ./...
 	staticcheck ./...
 	KIOSK_BIN=$(CURDIR)/bin/kiosk DISTRICTD_BIN=$(CURDIR)/bin/districtd $(GO) test -race -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Each fuzz target for a short while (FUZZTIME=10m for a real hunt). A crash
+# fails the run; go test writes the input to testdata/fuzz/, where it stays as
+# a regression seed once the bug is fixed.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := .:FuzzCheckIDNumber .:FuzzParseCatalog ./receipt:FuzzVerify ./receipt:FuzzEncodeESCPOS \
+                ./sync:FuzzVerifySignature ./sync/district:FuzzPostSubmission
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/fuzz-$$fn.log 2>&1 || { cat /tmp/fuzz-$$fn.log; exit 1; }; \
+	done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

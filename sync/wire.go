@@ -77,14 +77,15 @@ func VerifySignature(r *http.Request, body []byte, pub ed25519.PublicKey, now ti
 	if r.Header.Get(HeaderDevice) == "" || tsText == "" || nonce == "" || sigText == "" {
 		return ErrUnsigned
 	}
+	// Only the canonical spellings pass, so a signed request has one form.
 	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil || len(nonce) < 16 || len(nonce) > 64 {
+	if err != nil || strconv.FormatInt(ts, 10) != tsText || len(nonce) < 16 || len(nonce) > 64 {
 		return ErrMalformed
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > MaxSkew || d < -MaxSkew {
 		return ErrStale
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(sigText)
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(sigText)
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return ErrMalformed
 	}
