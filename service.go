@@ -135,6 +135,7 @@ const (
 	ActionPrint        = "print"
 	ActionAgentAdded   = "agent_added"
 	ActionSupplement   = "supplement" // material added to a returned matter
+	ActionPurge        = "purge"      // personal data of finished matters removed
 )
 
 // AuditService is the append-only log of who did what.
@@ -149,6 +150,9 @@ const (
 	SettingPrinter     = "printer"      // JSON of the printer configuration
 	SettingDistrictURL = "district_url" // base URL of the district platform
 	SettingSignature   = "receipt_signature_line"
+	// SettingRetentionDays is how many days after a matter is finished its
+	// personal data stays on the kiosk (default 90).
+	SettingRetentionDays = "retention_days"
 )
 
 // ReceiptService prints and shows the acknowledgement of a saved submission.

@@ -99,6 +99,9 @@ type Submission struct {
 	// DistrictNote is what the district said with its last status (the
 	// reason for 退回补正); it is not part of what the kiosk uploads.
 	DistrictNote string `json:"district_note,omitempty"`
+	// PurgedAt is when the kiosk removed the applicant's personal data and
+	// the attachments, a while after the matter was finished; zero before.
+	PurgedAt time.Time `json:"purged_at,omitzero"`
 }
 
 // StatusAdvice is what the agent should do about a status, in plain words.

@@ -363,3 +363,40 @@ func TestSupplement(t *testing.T) {
 		t.Fatalf("outbox: %d waiting", waiting)
 	}
 }
+
+// TestPurgedSubmission: a matter whose personal data the kiosk removed after
+// the retention shows what is left and says why, in the list and the detail,
+// and offers no receipt to reprint.
+func TestPurgedSubmission(t *testing.T) {
+	k := newTestKiosk(t, true)
+	ctx := context.Background()
+	agent, _ := k.svc.Agents.SignIn(ctx, "王芳", "2468")
+	sub, err := k.svc.Submissions.Save(ctx, &kiosk.Draft{Matter: "3306210001-01",
+		Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"},
+		Fields:    map[string]string{"bank": "中国农业银行"}, Materials: []kiosk.MaterialInput{{Name: "居民身份证", Received: true}}, Consent: true}, agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := store.NewSyncQueue(k.db)
+	finished := clock.Add(-100 * 24 * time.Hour)
+	q.Sent(ctx, 1, sub.ID, finished)
+	q.Apply(ctx, "e1", 1, []kiosk.StatusChange{{SubmissionID: sub.ID, Status: kiosk.StatusDone, At: finished}})
+	if n, err := store.NewSubmissionService(k.db).Purge(ctx, clock, store.DefaultRetention); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	u, w := openUI(t, k, kioskSize, Options{})
+	signIn(t, u, w)
+	u.openSubmissions()
+	if !strings.Contains(screenText(w), "（已按规定删除）") || strings.Contains(screenText(w), "张三") {
+		t.Fatalf("the list:\n%s", screenText(w))
+	}
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	got := screenText(w)
+	if !strings.Contains(got, "从本机删除") || strings.Contains(got, "张三") || strings.Contains(got, "138") || strings.Contains(got, "中国农业银行") {
+		t.Fatalf("the detail:\n%s", got)
+	}
+	if strings.Contains(got, "补打回执") {
+		t.Fatal("a purged matter offers a receipt reprint")
+	}
+	assertScreen(t, "purged.png", w)
+}

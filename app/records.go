@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image/color"
@@ -103,7 +104,7 @@ func (s *submissionsScreen) reload() {
 		r := r
 		left := container.NewVBox(
 			text(r.MatterName, 22, colText, true),
-			text(fmt.Sprintf("%s　%s　%s", r.Applicant, r.IDMasked, r.CreatedAt.In(kiosk.ChinaTime).Format("2006-01-02 15:04")), 19, colMuted, false),
+			text(fmt.Sprintf("%s　%s　%s", cmp.Or(r.Applicant, purgedLabel), r.IDMasked, r.CreatedAt.In(kiosk.ChinaTime).Format("2006-01-02 15:04")), 19, colMuted, false),
 			text("回执编号 "+r.ReceiptNo, 17, colMuted, false),
 		)
 		row := container.NewBorder(nil, nil, nil, container.NewCenter(statusBadge(r.Status)), left)
@@ -155,9 +156,14 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	}
 	add("回执编号", sub.ReceiptNo)
 	add("事项", fmt.Sprintf("%s（%s）", sub.MatterName, sub.Matter))
-	add("申请人", sub.Applicant.Name)
-	add("身份证号", kiosk.MaskIDNumber(sub.Applicant.IDNumber))
-	add("手机号", maskPhone(sub.Applicant.Phone))
+	if purged := !sub.PurgedAt.IsZero(); purged {
+		add("申请人", purgedLabel)
+		add("个人信息", "办结后按规定保存期满，已于"+sub.PurgedAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从本机删除（姓名、身份证号、手机号、表单和附件）。区人社局仍有完整档案。")
+	} else {
+		add("申请人", sub.Applicant.Name)
+		add("身份证号", kiosk.MaskIDNumber(sub.Applicant.IDNumber))
+		add("手机号", maskPhone(sub.Applicant.Phone))
+	}
 	for _, f := range sub.Fields {
 		add(f.Label, f.Value)
 	}
@@ -178,6 +184,9 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	}
 	show := widget.NewButtonWithIcon("查看和补打回执", theme.DocumentPrintIcon(), func() { s.ui.Go(&receiptScreen{ui: s.ui, sub: sub}) })
 	actions := container.NewHBox(tall(show))
+	if !sub.PurgedAt.IsZero() {
+		actions = container.NewHBox() // a receipt without the applicant would be no receipt
+	}
 	if sub.Status == kiosk.StatusReturned {
 		supplement := widget.NewButtonWithIcon("补交材料", theme.ContentAddIcon(), func() { s.ui.Go(s.ui.newSupplementScreen(sub)) })
 		supplement.Importance = widget.HighImportance
@@ -191,6 +200,9 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	}
 	return container.NewVScroll(container.NewPadded(container.NewVBox(head, advice, container.NewGridWithColumns(2, grid, mats))))
 }
+
+// purgedLabel stands where a purged matter's applicant was.
+const purgedLabel = "（已按规定删除）"
 
 func maskPhone(p string) string {
 	if len(p) != 11 {

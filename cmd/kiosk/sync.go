@@ -181,7 +181,23 @@ func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	for _, p := range rep.Parked {
 		fmt.Fprintln(stdout, "parked:", p)
 	}
+	if n, perr := s.purge(ctx); perr != nil {
+		fmt.Fprintln(stdout, "purge:", perr)
+	} else if n > 0 {
+		fmt.Fprintf(stdout, "removed the personal data of %d finished matters\n", n)
+	}
 	return err
+}
+
+// purge removes the personal data of matters finished longer ago than the
+// retention setting (default 90 days); sync rounds run it, since only the
+// district's feed finishes a matter.
+func (s *services) purge(ctx context.Context) (int, error) {
+	keep, err := s.submissions.Retention(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.submissions.Purge(ctx, time.Now(), keep)
 }
 
 func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -240,6 +256,11 @@ func (s *services) startSync(ctx context.Context, show func(online bool, waiting
 		} else {
 			last = time.Now()
 			s.settings.Set(ctx, settingLastSync, last.UTC().Format(time.RFC3339))
+		}
+		if n, err := s.purge(ctx); err != nil {
+			log.Printf("purge: %v", err)
+		} else if n > 0 {
+			log.Printf("purge: removed the personal data of %d finished matters", n)
 		}
 		show(err == nil, rep.WaitingAfter, last, problem)
 	}
