@@ -329,8 +329,10 @@ func TestPrinterSettings(t *testing.T) {
 
 // TestSupplement: a matter the district returned for more material gets it
 // added on the kiosk and is queued again under the same receipt number.
-func TestSupplement(t *testing.T) {
-	k := newTestKiosk(t, true)
+// saveOne saves 张三's application for a social security card (the photo
+// owed) as 王芳.
+func saveOne(t *testing.T, k *testKiosk) *kiosk.Submission {
+	t.Helper()
 	ctx := context.Background()
 	agent, _ := k.svc.Agents.SignIn(ctx, "王芳", "2468")
 	sub, err := k.svc.Submissions.Save(ctx, &kiosk.Draft{Matter: "3306210001-01",
@@ -339,6 +341,13 @@ func TestSupplement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sub
+}
+
+func TestSupplement(t *testing.T) {
+	k := newTestKiosk(t, true)
+	ctx := context.Background()
+	sub := saveOne(t, k)
 	q := store.NewSyncQueue(k.db)
 	q.Apply(ctx, "e1", 1, []kiosk.StatusChange{{SubmissionID: sub.ID, Status: kiosk.StatusReturned, Note: "请补交近期免冠一寸照片", At: clock}})
 
@@ -370,13 +379,7 @@ func TestSupplement(t *testing.T) {
 func TestPurgedSubmission(t *testing.T) {
 	k := newTestKiosk(t, true)
 	ctx := context.Background()
-	agent, _ := k.svc.Agents.SignIn(ctx, "王芳", "2468")
-	sub, err := k.svc.Submissions.Save(ctx, &kiosk.Draft{Matter: "3306210001-01",
-		Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"},
-		Fields:    map[string]string{"bank": "中国农业银行"}, Materials: []kiosk.MaterialInput{{Name: "居民身份证", Received: true}}, Consent: true}, agent)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := saveOne(t, k)
 	q := store.NewSyncQueue(k.db)
 	finished := clock.Add(-100 * 24 * time.Hour)
 	q.Sent(ctx, 1, sub.ID, finished)
