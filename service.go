@@ -136,6 +136,7 @@ const (
 	ActionAgentAdded   = "agent_added"
 	ActionSupplement   = "supplement" // material added to a returned matter
 	ActionPurge        = "purge"      // personal data of finished matters removed
+	ActionRestore      = "restore"    // submissions taken back from the district after a lost database
 )
 
 // AuditService is the append-only log of who did what.

@@ -102,6 +102,17 @@ type Submission struct {
 	// PurgedAt is when the kiosk removed the applicant's personal data and
 	// the attachments, a while after the matter was finished; zero before.
 	PurgedAt time.Time `json:"purged_at,omitzero"`
+	// RestoredAt is when the kiosk took this submission back from the
+	// district after losing its database: only what its list shows is kept.
+	RestoredAt time.Time `json:"restored_at,omitzero"`
+}
+
+// RestoredSubmission is what the district gives back of a submission to a
+// kiosk that lost its database: the list's fields, the status and its note.
+type RestoredSubmission struct {
+	Submission Submission // Applicant holds the name only
+	IDMasked   string
+	ReceivedAt time.Time
 }
 
 // StatusAdvice is what the agent should do about a status, in plain words.

@@ -159,6 +159,9 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	if purged := !sub.PurgedAt.IsZero(); purged {
 		add("申请人", purgedLabel)
 		add("个人信息", "办结后按规定保存期满，已于"+sub.PurgedAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从本机删除（姓名、身份证号、手机号、表单和附件）。区人社局仍有完整档案。")
+	} else if !sub.RestoredAt.IsZero() {
+		add("申请人", sub.Applicant.Name)
+		add("个人信息", "本机资料曾经损坏，这个办件于"+sub.RestoredAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从区平台取回，只有列表信息；完整档案在区人社局。")
 	} else {
 		add("申请人", sub.Applicant.Name)
 		add("身份证号", kiosk.MaskIDNumber(sub.Applicant.IDNumber))
@@ -184,8 +187,8 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	}
 	show := widget.NewButtonWithIcon("查看和补打回执", theme.DocumentPrintIcon(), func() { s.ui.Go(&receiptScreen{ui: s.ui, sub: sub}) })
 	actions := container.NewHBox(tall(show))
-	if !sub.PurgedAt.IsZero() {
-		actions = container.NewHBox() // a receipt without the applicant would be no receipt
+	if !sub.PurgedAt.IsZero() || !sub.RestoredAt.IsZero() {
+		actions = container.NewHBox() // a receipt without the applicant's details would be no receipt
 	}
 	if sub.Status == kiosk.StatusReturned {
 		supplement := widget.NewButtonWithIcon("补交材料", theme.ContentAddIcon(), func() { s.ui.Go(s.ui.newSupplementScreen(sub)) })

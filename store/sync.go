@@ -145,11 +145,12 @@ func (q *SyncQueue) Apply(ctx context.Context, epoch string, cursor int64, chang
 
 // Requeue puts every submission the district does not have back in the
 // outbox: after the district restored an older backup (a new epoch), what
-// it lost is sent again. Submissions still in the outbox are left alone, and
-// purged ones have nothing left to send: the district's backups keep them.
+// it lost is sent again. Submissions still in the outbox are left alone;
+// purged and restored ones have nothing left to send: the district's backups
+// keep them.
 func (q *SyncQueue) Requeue(ctx context.Context, now time.Time) (int, error) {
 	res, err := q.db.db.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at)
-		SELECT id, 'submission', ? FROM submissions s WHERE purged_at IS NULL
+		SELECT id, 'submission', ? FROM submissions s WHERE purged_at IS NULL AND restored_at IS NULL
 		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.submission_id = s.id)`,
 		now.UTC().Format(time.RFC3339Nano))
 	if err != nil {

@@ -216,6 +216,13 @@ func (c *Client) Changes(ctx context.Context, after int64) (Changes, error) {
 	return ch, c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/changes?after=%d", after), nil, nil, &ch)
 }
 
+// Held reads what the district holds of this kiosk's submissions, a page
+// after the submission id after ("" for the first).
+func (c *Client) Held(ctx context.Context, after string) (HeldPage, error) {
+	var p HeldPage
+	return p, c.do(ctx, http.MethodGet, "/v1/submissions?after="+url.QueryEscape(after), nil, nil, &p)
+}
+
 // Roster reads the agents of this kiosk's service point.
 func (c *Client) Roster(ctx context.Context) ([]kiosk.RosterEntry, error) {
 	var r []kiosk.RosterEntry

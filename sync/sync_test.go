@@ -647,3 +647,73 @@ func testDistrictErrors(t *testing.T, dbURL string) {
 
 // The kiosk's store is the syncer's queue.
 var _ kiosksync.Queue = (*store.SyncQueue)(nil)
+
+// TestReattachAfterLostDatabase: a kiosk that lost its database but kept its
+// key is re-attached by a new code for the same point, takes back its
+// submissions with their statuses and the district's notes, numbers new
+// receipts after the ones villagers hold, and uploads nothing twice.
+func TestReattachAfterLostDatabase(t *testing.T) { pgtest.Engines(t, testReattachAfterLostDatabase) }
+
+func testReattachAfterLostDatabase(t *testing.T, dbURL string) {
+	ctx := context.Background()
+	d, k := newDistrictOn(t, dbURL), newKiosk(t)
+	sy := k.enroll(t, d)
+	first, second := k.save(t, "张三", 3000), k.saveN(t, "李四", 0, 0)
+	if rep, err := sy.RunOnce(ctx); err != nil || rep.Uploaded != 2 {
+		t.Fatalf("first round: %+v %v", rep, err)
+	}
+	if err := d.st.SetStatus(ctx, second.ReceiptNo, kiosk.StatusReturned, "请补交户口簿", "staff"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The database is lost; the key file survived.
+	fresh := newKiosk(t)
+	fresh.key = k.key
+	other, _, _ := d.st.CreateEnrollCode(ctx, "330603101299", "别的村")
+	c := &kiosksync.Client{BaseURL: d.srv.URL, Key: fresh.key}
+	if _, err := c.Enroll(ctx, other, "test"); err == nil || !strings.Contains(err.Error(), "330603101201") {
+		t.Fatalf("a code for another point re-attached the kiosk: %v", err)
+	}
+	code, _, _ := d.st.CreateEnrollCode(ctx, "330603101201", "王化村")
+	reply, err := c.Enroll(ctx, code, "test")
+	if err != nil || !reply.Reattached || reply.DeviceID != sy.Client.DeviceID {
+		t.Fatalf("re-attach: %+v %v (old device %s)", reply, err, sy.Client.DeviceID)
+	}
+	c.DeviceID = reply.DeviceID
+	n, err := kiosksync.TakeBack(ctx, c, fresh.subs.Restore)
+	if err != nil || n != 2 {
+		t.Fatalf("took back %d %v, want 2", n, err)
+	}
+	if n, _ := kiosksync.TakeBack(ctx, c, fresh.subs.Restore); n != 0 {
+		t.Fatalf("taking back twice added %d", n)
+	}
+	list, _ := fresh.subs.List(ctx, kiosk.SubmissionFilter{})
+	if len(list) != 2 || list[0].IDMasked != "110105********002X" {
+		t.Fatalf("restored list: %+v", list)
+	}
+	if status, note := fresh.status(t, second.ID); status != kiosk.StatusReturned || note != "请补交户口簿" {
+		t.Fatalf("restored %s: %s %q", second.ReceiptNo, status, note)
+	}
+	got, _ := fresh.subs.Get(ctx, first.ID)
+	if got.RestoredAt.IsZero() || got.Applicant.Name != "张三" || got.Applicant.IDNumber != "" || got.Materials[0].Name != "居民身份证" {
+		t.Fatalf("restored %s: %+v", first.ReceiptNo, got)
+	}
+
+	// New work goes on after the receipts villagers hold, and the restored
+	// ones are not sent again.
+	third := fresh.saveN(t, "王五", 0, 0)
+	if !strings.HasSuffix(third.ReceiptNo, "-0003") {
+		t.Fatalf("the first receipt after the loss is %s, want sequence 0003", third.ReceiptNo)
+	}
+	fsy := &kiosksync.Syncer{Client: c, Queue: store.NewSyncQueue(fresh.db), AppVersion: "test"}
+	rep, err := fsy.RunOnce(ctx)
+	if err != nil || rep.Uploaded != 1 || len(rep.Parked) != 0 {
+		t.Fatalf("round after the loss: %+v %v", rep, err)
+	}
+	if all, _ := d.st.Submissions(ctx); len(all) != 3 {
+		t.Fatalf("the district has %d submissions, want 3", len(all))
+	}
+	if status, _ := fresh.status(t, second.ID); status != kiosk.StatusReturned {
+		t.Fatalf("after the feed: %s", status)
+	}
+}

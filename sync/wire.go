@@ -114,6 +114,37 @@ type EnrollReply struct {
 	DeviceID  string `json:"device_id"`
 	PointCode string `json:"point_code"`
 	PointName string `json:"point_name"`
+	// Reattached is true when the key was enrolled already at this point:
+	// a kiosk whose database was lost gets its old device id back, and
+	// should then take back its submissions (GET /v1/submissions).
+	Reattached bool `json:"reattached,omitempty"`
+}
+
+// Held is one entry of GET /v1/submissions: what the district holds of a
+// submission this kiosk sent, enough for the kiosk's list after it lost its
+// database (no ID number beyond the masked one, no phone, no form answers,
+// no attachments).
+type Held struct {
+	ID            string                 `json:"id"`
+	ReceiptNo     string                 `json:"receipt_no"`
+	Matter        string                 `json:"matter"`
+	MatterName    string                 `json:"matter_name"`
+	MainName      string                 `json:"main_name"`
+	ApplicantName string                 `json:"applicant_name"`
+	IDMasked      string                 `json:"id_masked"`
+	Agent         string                 `json:"agent"`
+	CreatedAt     time.Time              `json:"created_at"`
+	ReceivedAt    time.Time              `json:"received_at"`
+	Revision      int                    `json:"revision,omitempty"`
+	Status        string                 `json:"status"`
+	Note          string                 `json:"note,omitempty"`
+	Materials     []kiosk.MaterialRecord `json:"materials"`
+}
+
+// HeldPage is GET /v1/submissions?after=ID: a page of Held, in id order.
+type HeldPage struct {
+	Submissions []Held `json:"submissions"`
+	More        bool   `json:"more"`
 }
 
 // AttachmentState is GET /v1/attachments/{sha256}: how much the server has.

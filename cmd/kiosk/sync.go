@@ -147,6 +147,16 @@ func runEnroll(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "enrolled as device %s for %s (%s)\n", reply.DeviceID, reply.PointName, reply.PointCode)
+	if reply.Reattached {
+		// The district knew this key: the kiosk lost its database. Take back
+		// its submissions so the list and the receipt numbering go on.
+		c.DeviceID = reply.DeviceID
+		n, err := kiosksync.TakeBack(ctx, c, s.submissions.Restore)
+		if err != nil {
+			return fmt.Errorf("re-attached, but taking back the submissions failed (run enroll again with a new code): %w", err)
+		}
+		fmt.Fprintf(stdout, "re-attached: took back %d submissions from the district\n", n)
+	}
 	return nil
 }
 

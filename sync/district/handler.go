@@ -58,6 +58,7 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("PUT /v1/attachments/{sha}", h.signed(maxChunk, h.putChunk))
 	mux.HandleFunc("POST /v1/submissions", h.signed(maxJSON, h.postSubmission))
 	mux.HandleFunc("GET /v1/changes", h.signed(maxJSON, h.changes))
+	mux.HandleFunc("GET /v1/submissions", h.signed(maxJSON, h.held))
 	mux.HandleFunc("POST /v1/heartbeat", h.signed(maxJSON, h.heartbeat))
 	mux.HandleFunc("GET /v1/catalog", h.signed(maxJSON, h.catalog))
 	mux.HandleFunc("GET /v1/holidays/{year}", h.signed(maxJSON, h.holidays))
@@ -168,7 +169,7 @@ func (h *handler) enroll(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	reply(w, kiosksync.EnrollReply{DeviceID: d.ID, PointCode: d.PointCode, PointName: d.PointName})
+	reply(w, kiosksync.EnrollReply{DeviceID: d.ID, PointCode: d.PointCode, PointName: d.PointName, Reattached: d.Reattached})
 }
 
 type signedFunc func(w http.ResponseWriter, r *http.Request, dev *Device, body []byte)
@@ -437,4 +438,15 @@ func (h *handler) roster(w http.ResponseWriter, r *http.Request, dev *Device, _ 
 		return
 	}
 	reply(w, list)
+}
+
+// held answers a kiosk that lost its database with what the district holds
+// of its own submissions, a page at a time in id order.
+func (h *handler) held(w http.ResponseWriter, r *http.Request, dev *Device, _ []byte) {
+	page, err := h.st.Held(r.Context(), dev.ID, r.URL.Query().Get("after"), 100)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	reply(w, page)
 }

@@ -27,6 +27,7 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/pinhash"
 	"github.com/keqiao/villagekiosk/internal/sqlitedb"
+	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
 
 // ApplicationID marks the district's database ("VKDT").
@@ -230,6 +231,8 @@ type Device struct {
 	LastSeen   time.Time `json:"last_seen"`
 	Heartbeat  string    `json:"heartbeat"`
 	PublicKey  []byte    `json:"-"`
+	// Reattached: Enroll found this key enrolled at the same point already.
+	Reattached bool `json:"-"`
 }
 
 // Enroll uses a code for a public key and returns the new device.
@@ -255,25 +258,50 @@ func (s *Store) Enroll(ctx context.Context, code string, pub []byte, appVersion 
 	if exp, _ := time.Parse(time.RFC3339Nano, expires); s.Now().After(exp) {
 		return nil, kiosk.Errorf(kiosk.EInvalid, "this enrolment code expired: ask the district for a new one")
 	}
-	var exists int
-	tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE public_key = ?`, pub).Scan(&exists)
-	if exists > 0 {
-		return nil, kiosk.Errorf(kiosk.EConflict, "this kiosk's key is enrolled already")
+	normalized := strings.ToUpper(strings.TrimSpace(code))
+	var known Device
+	var revoked sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT id, point_code, point_name, revoked_at FROM devices WHERE public_key = ?`, pub).
+		Scan(&known.ID, &known.PointCode, &known.PointName, &revoked)
+	switch {
+	case err == nil && revoked.Valid:
+		return nil, kiosk.Errorf(kiosk.EConflict, "this kiosk was revoked by the district; it cannot enrol again with the same key")
+	case err == nil && known.PointCode != point:
+		return nil, kiosk.Errorf(kiosk.EConflict, "this kiosk is enrolled for service point %s; ask for a code for %s", known.PointCode, known.PointCode)
+	case err == nil:
+		// The kiosk lost its database but kept its key: a technician with a
+		// new code for the same point re-attaches it to its old device, so
+		// it can take back its submissions and its receipt numbers go on.
+		if err := useCode(ctx, tx, normalized, known.ID, s.now()); err != nil {
+			return nil, err
+		}
+		known.Reattached = true
+		return &known, tx.Commit()
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
 	}
 	d := &Device{ID: "dev-" + randomHex(6), PointCode: point, PointName: name, AppVersion: appVersion, EnrolledAt: s.Now().UTC()}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO devices (id, public_key, point_code, point_name, app_version, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		d.ID, pub, point, name, appVersion, s.now()); err != nil {
 		return nil, err
 	}
-	// Only one of two kiosks racing with the same code may take it.
-	res, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used_at = ?, device_id = ? WHERE code = ? AND used_at IS NULL`, s.now(), d.ID, strings.ToUpper(strings.TrimSpace(code)))
-	if err != nil {
+	if err := useCode(ctx, tx, normalized, d.ID, s.now()); err != nil {
 		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return nil, kiosk.Errorf(kiosk.EInvalid, "this enrolment code was used already: ask the district for a new one")
-	}
 	return d, tx.Commit()
+}
+
+// useCode marks an enrolment code used by device; of two kiosks racing with
+// the same code only one may take it.
+func useCode(ctx context.Context, tx *tx, code, device, now string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used_at = ?, device_id = ? WHERE code = ? AND used_at IS NULL`, now, device, code)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return kiosk.Errorf(kiosk.EInvalid, "this enrolment code was used already: ask the district for a new one")
+	}
+	return nil
 }
 
 // Device finds a device by id; ENotFound if unknown.
@@ -582,4 +610,50 @@ func (s *Store) Roster(ctx context.Context, point string) ([]kiosk.RosterEntry, 
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// Held returns up to limit of device's submissions with ids after after,
+// reduced to what the kiosk's list shows (see kiosksync.Held).
+func (s *Store) Held(ctx context.Context, device, after string, limit int) (kiosksync.HeldPage, error) {
+	page := kiosksync.HeldPage{Submissions: []kiosksync.Held{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, payload, status, received_at FROM submissions
+		WHERE device_id = ? AND id > ? ORDER BY id LIMIT ?`, device, after, limit+1)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if len(page.Submissions) == limit {
+			page.More = true
+			break
+		}
+		var payload []byte
+		var status, received, id string
+		if err := rows.Scan(&id, &payload, &status, &received); err != nil {
+			return page, err
+		}
+		var sub kiosk.Submission
+		json.Unmarshal(payload, &sub)
+		h := kiosksync.Held{ID: id, ReceiptNo: sub.ReceiptNo, Matter: sub.Matter, MatterName: sub.MatterName, MainName: sub.MainName,
+			ApplicantName: sub.Applicant.Name, IDMasked: kiosk.MaskIDNumber(sub.Applicant.IDNumber), Agent: sub.Agent,
+			CreatedAt: sub.CreatedAt, Revision: sub.Revision, Status: status, Materials: []kiosk.MaterialRecord{}}
+		h.ReceivedAt, _ = time.Parse(time.RFC3339Nano, received)
+		for _, m := range sub.Materials {
+			m.Attachments = nil
+			h.Materials = append(h.Materials, m)
+		}
+		page.Submissions = append(page.Submissions, h)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	rows.Close()
+	for i := range page.Submissions {
+		h := &page.Submissions[i]
+		err := s.db.QueryRowContext(ctx, `SELECT note FROM changes WHERE submission_id = ? AND kind = 'status' ORDER BY seq DESC LIMIT 1`, h.ID).Scan(&h.Note)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return page, err
+		}
+	}
+	return page, nil
 }

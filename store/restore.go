@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// Restore takes back what the district holds of this kiosk's submissions
+// after the kiosk lost its database (moved aside as damaged, or replaced):
+// the list's fields, the status and the district's note, marked as restored.
+// It also moves each day's receipt counter past the numbers the district
+// has, so a new receipt never repeats one a villager already holds.
+// Submissions the kiosk still has are left alone. It returns how many rows
+// it added.
+func (s *SubmissionService) Restore(ctx context.Context, list []kiosk.RestoredSubmission) (int, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("restore: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.db.now()
+	added := 0
+	for _, r := range list {
+		sub := r.Submission
+		if point, day, seq, ok := splitReceiptNo(sub.ReceiptNo); ok {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO receipt_counters (point_code, day, last) VALUES (?, ?, ?)
+				ON CONFLICT (point_code, day) DO UPDATE SET last = max(last, excluded.last)`, point, day, seq); err != nil {
+				return 0, diskError("restore", err)
+			}
+		}
+		var have int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM submissions WHERE id = ? OR receipt_no = ?`, sub.ID, sub.ReceiptNo).Scan(&have); err != nil {
+			return 0, fmt.Errorf("restore: %w", err)
+		}
+		if have > 0 {
+			continue
+		}
+		sub.Applicant = kiosk.Applicant{Name: sub.Applicant.Name}
+		sub.Fields = nil
+		sub.RestoredAt, _ = time.Parse(time.RFC3339Nano, now)
+		status, note := sub.Status, sub.DistrictNote
+		sub.Status, sub.DistrictNote = "", ""
+		payload, _ := json.Marshal(&sub)
+		received := r.ReceivedAt.UTC().Format(time.RFC3339)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
+			(id, receipt_no, matter, matter_name, applicant_name, id_number, id_masked, agent, created_at, status, payload, district_note, received_at, status_at, restored_at)
+			VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sub.ID, sub.ReceiptNo, sub.Matter, sub.MatterName, sub.Applicant.Name, r.IDMasked, sub.Agent,
+			sub.CreatedAt.UTC().Format(time.RFC3339), status, payload, note, received, received, now); err != nil {
+			return 0, diskError("restore", err)
+		}
+		for i, m := range sub.Materials {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_materials (submission_id, position, name, required, received, owed)
+				VALUES (?, ?, ?, ?, ?, ?)`, sub.ID, i, m.Name, m.Required, m.Received, m.Owed); err != nil {
+				return 0, diskError("restore", err)
+			}
+		}
+		added++
+	}
+	if added > 0 {
+		if err := audit(ctx, tx, now, "系统", kiosk.ActionRestore, "", fmt.Sprintf("从区平台取回 %d 件办件（本机资料曾损坏）", added)); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, diskError("restore", err)
+	}
+	return added, nil
+}
+
+// splitReceiptNo reads <point>-<YYYYMMDD>-<seq>.
+func splitReceiptNo(no string) (point, day string, seq int, ok bool) {
+	parts := strings.Split(no, "-")
+	if len(parts) != 3 || len(parts[1]) != 8 {
+		return "", "", 0, false
+	}
+	seq, err := strconv.Atoi(parts[2])
+	return parts[0], parts[1], seq, err == nil && seq > 0
+}
