@@ -277,7 +277,7 @@ func (h *handler) pointsPage(w http.ResponseWriter, r *http.Request, who *Staff)
 	}
 	page := pointsPage{staffPage: staffPage{Title: "服务点监控", District: h.opts.Name, Staff: who},
 		Q: q, Sort: r.URL.Query().Get("sort"), Problems: r.URL.Query().Get("problems") == "1",
-		Point: strings.TrimSpace(r.URL.Query().Get("point")),
+		Point:   strings.TrimSpace(r.URL.Query().Get("point")),
 		Updated: now.In(kiosk.ChinaTime).Format("2006-01-02 15:04")}
 	if page.Sort == "" {
 		page.Sort = "point"

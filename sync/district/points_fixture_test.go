@@ -26,7 +26,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func at(s string) time.Time {
@@ -102,12 +102,12 @@ func newStaffEnv(t testing.TB) *staffEnv {
 		matter, created string
 		steps           []step
 	}{
-		{"3306211202-01", "2026-11-02 09:10", []step{{"accepted", "2026-11-02 09:30"}, {"done", "2026-11-02 15:00"}}},    // 即办, same day
-		{"3306211201-01", "2026-11-03 10:00", []step{{"accepted", "2026-11-03 11:00"}, {"done", "2026-11-10 16:00"}}},    // 10 days: on time (5 working days)
-		{"3306211202-03", "2026-11-04 10:00", []step{{"accepted", "2026-11-04 11:00"}, {"done", "2026-11-12 10:00"}}},    // 3 days: late (6 working days)
-		{"3306211201-01", "2026-11-05 10:00", []step{{"refused", "2026-11-05 14:00"}}},                                  // refused
+		{"3306211202-01", "2026-11-02 09:10", []step{{"accepted", "2026-11-02 09:30"}, {"done", "2026-11-02 15:00"}}},       // 即办, same day
+		{"3306211201-01", "2026-11-03 10:00", []step{{"accepted", "2026-11-03 11:00"}, {"done", "2026-11-10 16:00"}}},       // 10 days: on time (5 working days)
+		{"3306211202-03", "2026-11-04 10:00", []step{{"accepted", "2026-11-04 11:00"}, {"done", "2026-11-12 10:00"}}},       // 3 days: late (6 working days)
+		{"3306211201-01", "2026-11-05 10:00", []step{{"refused", "2026-11-05 14:00"}}},                                      // refused
 		{"3306211202-03", "2026-11-09 10:00", []step{{"accepted", "2026-11-09 11:00"}, {"in_progress", "2026-11-10 9:00"}}}, // open, due 11-12: overdue
-		{"3306211201-01", "2026-11-18 08:30", nil},                                                                    // today, just received
+		{"3306211201-01", "2026-11-18 08:30", nil},                                                                          // today, just received
 	} {
 		c.Set(at(s.created))
 		sub := &kiosk.Submission{ID: fmt.Sprintf("sub-%d", i), ReceiptNo: fmt.Sprintf("%s-%s-%04d", codeWanghua, at(s.created).Format("20060102"), i+1),
