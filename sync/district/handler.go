@@ -64,6 +64,8 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("GET /v1/holidays/{year}", h.signed(maxJSON, h.holidays))
 	mux.HandleFunc("GET /v1/roster", h.signed(maxJSON, h.roster))
 	mux.HandleFunc("GET /r/{token}", h.statusPage)
+	// Staff pages: the service point monitor, the catalog, devices and agents.
+	mux.HandleFunc("GET /staff/points", h.staff(h.pointsPage))
 	counted := m.observe(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
