@@ -24,7 +24,10 @@ import (
 type Options struct {
 	Name        string // the district, shown in Hello
 	MaxInFlight int    // concurrent requests before shedding load with 429; default 64
-	Logger      *log.Logger
+	// SecureCookies marks the staff session cookie Secure even when TLS ends
+	// at a proxy in front of districtd (requests over TLS always are).
+	SecureCookies bool
+	Logger        *log.Logger
 }
 
 // Limits on request bodies.
@@ -64,6 +67,15 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("GET /v1/holidays/{year}", h.signed(maxJSON, h.holidays))
 	mux.HandleFunc("GET /v1/roster", h.signed(maxJSON, h.roster))
 	mux.HandleFunc("GET /r/{token}", h.statusPage)
+	// The staff workbench: sign-in, the inbox, a submission and its actions.
+	mux.HandleFunc("GET /staff/login", h.loginForm)
+	mux.HandleFunc("POST /staff/login", h.login)
+	mux.HandleFunc("POST /staff/logout", h.staff(h.logout))
+	mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusSeeOther))
+	mux.HandleFunc("GET /staff/{$}", h.staff(h.inbox))
+	mux.HandleFunc("GET /staff/submissions/{id}", h.staff(h.submissionPage))
+	mux.HandleFunc("POST /staff/submissions/{id}/status", h.staff(h.act))
+	mux.HandleFunc("GET /staff/submissions/{id}/attachments/{sha}", h.staff(h.attachment))
 	// Staff pages: the service point monitor, the catalog, devices and agents.
 	mux.HandleFunc("GET /staff/points", h.staff(h.pointsPage))
 	counted := m.observe(mux)
@@ -335,8 +347,8 @@ func (s *Store) receive(ctx context.Context, device string, sub *kiosk.Submissio
 		_, err = tx.ExecContext(ctx, `UPDATE submissions SET content_hash = ?, payload = ?, status = ?, reply = ? WHERE id = ? AND device_id = ?`,
 			hash, payload, kiosk.StatusReceived, string(reply), sub.ID, device)
 	} else {
-		_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, content_hash, payload, received_at, status, reply)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, device, sub.ReceiptNo, sub.Matter, hash, payload, at, kiosk.StatusReceived, string(reply))
+		_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, matter_name, content_hash, payload, received_at, status, reply)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, device, sub.ReceiptNo, sub.Matter, sub.MatterName, hash, payload, at, kiosk.StatusReceived, string(reply))
 	}
 	if err != nil {
 		return nil, err

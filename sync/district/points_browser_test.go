@@ -5,21 +5,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/keqiao/villagekiosk/internal/browsertest"
 )
 
-// browserSignIn signs the browser in as staff. With the stand-in framework
-// (staff.go) a header does; the real framework's sign-in replaces this.
+// browserSignIn signs the browser in through the sign-in form.
 func browserSignIn(t *testing.T, ctx context.Context, base string) {
 	t.Helper()
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"X-Test-Staff": "zhangwei"}}); err != nil {
-		t.Fatal(err)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/staff/login"),
+		chromedp.SendKeys(chromedp.CSS("#username"), staffUser),
+		chromedp.SendKeys(chromedp.CSS("#password"), staffPassword),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#inbox, .muted"))); err != nil {
+		t.Fatalf("sign in: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -77,6 +78,9 @@ func newStaffEnv(t testing.TB) *staffEnv {
 	srv := httptest.NewServer(district.NewHandler(st, district.Options{Name: "柯桥区人力资源和社会保障局", Logger: logger}))
 	t.Cleanup(srv.Close)
 	e := &staffEnv{st: st, srv: srv, clock: c, devices: map[string]string{}, kiosks: map[string]*kiosksync.Client{}, log: &logs}
+	if err := st.AddStaff(ctx, staffUser, staffName, staffPassword); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range []struct{ label, code, name string }{
 		{"online", codeWanghua, "王化村"}, {"offline", codeWanghua, "王化村"}, {"script", codeScript, nameScript},
 		{"stale", codeHutang, "湖塘村"}, {"backlog", codeHuashe, "华舍村"}, {"revoked", codeAnchang, "安昌村"},
@@ -166,24 +170,27 @@ type staffClient struct {
 	c    *http.Client
 }
 
-// signIn signs in as staff. With the stand-in framework (staff.go) a test
-// header does; the real framework's sign-in replaces this function.
+// The staff account every test environment has.
+const (
+	staffUser     = "zhangwei"
+	staffName     = "张伟"
+	staffPassword = "keqiao-2026-rs"
+)
+
+// signIn signs in through the real sign-in form, keeping the session
+// cookie in a jar as a browser would.
 func signIn(t testing.TB, base string) *staffClient {
-	return &staffClient{t: t, base: base, c: &http.Client{
-		Transport: headerTransport{"X-Test-Staff": "zhangwei"},
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	s := &staffClient{t: t, base: base, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}}
-}
-
-type headerTransport map[string]string
-
-func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for k, v := range h {
-		r.Header.Set(k, v)
+	p := s.post("/staff/login", url.Values{"username": {staffUser}, "password": {staffPassword}})
+	if p.Status != http.StatusSeeOther || p.Location != "/staff/" {
+		t.Fatalf("sign in: %d %s %s", p.Status, p.Location, p.Body)
 	}
-	return http.DefaultTransport.RoundTrip(r)
+	return s
 }
 
 type page struct {

@@ -1,25 +1,22 @@
 package district
 
-// STAND-IN. This file stands in for the staff sign-in framework that is
-// built on another branch (accounts, sessions, CSRF, audit log, layout);
-// the lead replaces it, and templates/staff_layout.html, at merge. The
-// pages of this branch use only the contract below: Staff, staffPage,
-// h.staff, h.audit and h.render.
-
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"crypto/subtle"
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
-	"testing"
+
+	kiosk "github.com/keqiao/villagekiosk"
 )
 
-// Staff is the signed-in district staff member.
+// Staff is the signed-in district staff member. CSRF is the session's
+// token every form carries in its hidden "csrf" field.
 type Staff struct {
 	Username, Name, CSRF string
 }
@@ -33,26 +30,35 @@ type staffPage struct {
 	Error    string
 }
 
-// testStaffHeader signs a request in as the named user, and only inside
-// `go test` (testing.Testing): the stand-in has no accounts.
-const testStaffHeader = "X-Test-Staff"
+// sessionCookie holds the session token, for /staff only.
+const sessionCookie = "vk_staff"
 
-// staff lets signed-in staff through, checking the form's csrf field on POST.
+// staff lets signed-in staff through to next. A browser without a live
+// session goes to the sign-in page; a form posted without the session's
+// CSRF token, or from another site, is refused before next sees it.
 func (h *handler) staff(next func(w http.ResponseWriter, r *http.Request, who *Staff)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		user := r.Header.Get(testStaffHeader)
-		if user == "" || !testing.Testing() {
-			http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
+		var token string
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			token = c.Value
+		}
+		who, err := h.st.Session(r.Context(), token)
+		if err != nil {
+			h.staffFail(w, nil, err)
 			return
 		}
-		sum := sha256.Sum256([]byte("csrf:" + user))
-		who := &Staff{Username: user, Name: user, CSRF: hex.EncodeToString(sum[:16])}
-		if r.Method == http.MethodPost {
-			if r.Body != nil {
-				r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
+		if who == nil {
+			if r.Method != http.MethodGet {
+				h.refuse(w, http.StatusForbidden, "登录已过期，请重新登录后再操作。")
+				return
 			}
-			if r.FormValue("csrf") != who.CSRF {
-				http.Error(w, "表单已过期，请刷新页面后重试。", http.StatusForbidden)
+			http.Redirect(w, r, "/staff/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
+			if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(who.CSRF)) != 1 {
+				h.refuse(w, http.StatusForbidden, "这个表单已失效（页面放置太久，或不是从本系统提交的）。请回到上一页，刷新后再试。")
 				return
 			}
 		}
@@ -60,12 +66,41 @@ func (h *handler) staff(next func(w http.ResponseWriter, r *http.Request, who *S
 	}
 }
 
-// audit records a staff action; the stand-in only logs it.
-func (h *handler) audit(ctx context.Context, who *Staff, r *http.Request, action, subject, detail string) error {
-	if h.opts.Logger != nil {
-		h.opts.Logger.Printf("audit: %s %s %s", who.Username, action, subject)
+// sameOrigin checks the browser's Origin (or, failing that, Referer)
+// against the host the request came to.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		origin = r.Header.Get("Referer")
 	}
-	return nil
+	if origin == "" {
+		return true // not a browser's cross-site post: the CSRF token decides
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+// clientIP is the address a request came from, for throttling and the
+// audit log (districtd is reached directly or through a proxy that sets
+// X-Real-IP).
+func clientIP(r *http.Request) string {
+	if ip := r.Header.Get("X-Real-IP"); ip != "" {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// audit records what a staff member did.
+func (h *handler) audit(ctx context.Context, who *Staff, r *http.Request, action, subject, detail string) error {
+	err := h.st.StaffAudit(ctx, who.Username, clientIP(r), action, subject, detail)
+	if err != nil && h.opts.Logger != nil {
+		h.opts.Logger.Printf("staff audit: %v", err)
+	}
+	return err
 }
 
 // staffTemplates are templates/staff_<name>.html, each parsed with the layout.
@@ -77,12 +112,13 @@ var staffTemplates = func() map[string]*template.Template {
 			continue
 		}
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/staff_"), ".html")
-		out[name] = template.Must(template.ParseFS(templateFS, "templates/staff_layout.html", n))
+		out[name] = template.Must(template.New("").Funcs(staffFuncs).ParseFS(templateFS, "templates/staff_layout.html", n))
 	}
 	return out
 }()
 
-// render writes templates/staff_<name>.html with data.
+// render writes templates/staff_<name>.html with data. Staff pages hold
+// personal data: never cached, never framed, no script but our own.
 func (h *handler) render(w http.ResponseWriter, status int, name string, data any) {
 	t, ok := staffTemplates[name]
 	if !ok {
@@ -97,9 +133,76 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, data an
 		http.Error(w, "页面出错，请稍后再试。", http.StatusInternalServerError)
 		return
 	}
+	staffHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+func staffHeaders(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin") // no-referrer would make Chromium send "Origin: null" with our own forms
+}
+
+// refuse answers with a plain page saying what is wrong.
+func (h *handler) refuse(w http.ResponseWriter, status int, msg string) {
+	h.render(w, status, "refused", staffPage{Title: "无法完成", District: h.opts.Name, Error: msg})
+}
+
+type loginPage struct {
+	staffPage
+	Username, Next string
+}
+
+func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
+	h.render(w, http.StatusOK, "login", loginPage{staffPage: staffPage{Title: "工作人员登录", District: h.opts.Name}, Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// safeNext keeps a post-login redirect on our own staff pages.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/staff/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/staff/"
+	}
+	return next
+}
+
+func (h *handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if !sameOrigin(r) {
+		h.refuse(w, http.StatusForbidden, "这个表单不是从本系统提交的。")
+		return
+	}
+	username, password := strings.TrimSpace(r.FormValue("username")), r.FormValue("password")
+	next := safeNext(r.FormValue("next"))
+	token, who, err := h.st.SignIn(r.Context(), username, password, clientIP(r))
+	if err != nil {
+		if code := kiosk.ErrorCode(err); code != kiosk.EInvalid && code != kiosk.EUnavailable {
+			h.staffFail(w, nil, err)
+			return
+		}
+		h.st.StaffAudit(r.Context(), username, clientIP(r), "sign_in_failed", "", "")
+		status := http.StatusUnauthorized
+		if err == errThrottled {
+			status = http.StatusTooManyRequests
+		}
+		h.render(w, status, "login", loginPage{staffPage: staffPage{Title: "工作人员登录", District: h.opts.Name, Error: kiosk.ErrorMessage(err)}, Username: username, Next: next})
+		return
+	}
+	h.audit(r.Context(), who, r, "sign_in", "", "")
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/staff", HttpOnly: true,
+		Secure: r.TLS != nil || h.opts.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionLifetime.Seconds())})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *handler) logout(w http.ResponseWriter, r *http.Request, who *Staff) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		h.st.SignOut(r.Context(), c.Value)
+	}
+	h.audit(r.Context(), who, r, "sign_out", "", "")
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/staff", HttpOnly: true, MaxAge: -1,
+		Secure: r.TLS != nil || h.opts.SecureCookies, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
 }
