@@ -33,6 +33,8 @@ const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME] [--db
        districtd agent add NAME --point CODE --pin PIN [--admin] --data DIR | agent stop NAME --point CODE --data DIR
        districtd holidays publish FILE --data DIR   one year's official arrangement (assets/holidays format)
        districtd new-epoch --data DIR     after restoring a backup: kiosks send again what it lacks
+       districtd user add USERNAME --name NAME --data DIR   a staff account for /staff/ (password on stdin, or --password-file FILE)
+       districtd user disable USERNAME --data DIR           stops the account and ends its sessions
 
 Every command takes --db postgres://USER@HOST/DB (or DISTRICTD_DB) to keep the
 records in PostgreSQL instead of SQLite in --data; attachments stay in --data.
@@ -56,7 +58,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", os.Getenv("DISTRICTD_DATA"), "data folder")
 	dbURL := fs.String("db", os.Getenv("DISTRICTD_DB"), "PostgreSQL URL (default: SQLite in the data folder)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	name := fs.String("name", "柯桥区人力资源和社会保障局", "district name")
+	name := fs.String("name", defaultName, "district name; for user add, the staff member's name")
 	point := fs.String("point", "", "service point code")
 	qr := fs.String("qr", "", "also write the code as a QR image")
 	status := fs.String("status", "", "new status")
@@ -64,6 +66,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pin := fs.String("pin", "", "agent PIN, 4-8 digits (stored hashed)")
 	admin := fs.Bool("admin", false, "the agent may read the audit log and change settings")
 	fs.Bool("json", true, "print JSON")
+	passwordFile := fs.String("password-file", "", "read the staff password from this file instead of stdin")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -86,7 +89,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	err = run(ctx, st, cmd, pos, stdout, options{addr: *addr, name: *name, point: *point, qr: *qr, status: *status, note: *note, pin: *pin, admin: *admin})
+	err = run(ctx, st, cmd, pos, stdout, options{addr: *addr, name: *name, point: *point, qr: *qr, status: *status, note: *note, pin: *pin, admin: *admin,
+		passwordFile: *passwordFile, stdin: stdin})
 	if err != nil {
 		fmt.Fprintln(stderr, "districtd:", err)
 		return 1
@@ -97,6 +101,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type options struct {
 	addr, name, point, qr, status, note, pin string
 	admin                                    bool
+	passwordFile                             string
+	stdin                                    io.Reader
+}
+
+const defaultName = "柯桥区人力资源和社会保障局"
+
+// stdin is where `user add` reads a password; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// readPassword reads a staff password from --password-file or the first
+// line of stdin, so it never appears in the process list or shell history.
+func readPassword(o options) (string, error) {
+	var data []byte
+	var err error
+	if o.passwordFile != "" {
+		data, err = os.ReadFile(o.passwordFile)
+	} else {
+		data, err = io.ReadAll(io.LimitReader(o.stdin, 4096))
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the password: %w", err)
+	}
+	password, _, _ := strings.Cut(string(data), "\n")
+	return strings.TrimRight(password, "\r"), nil
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -204,6 +232,29 @@ func run(ctx context.Context, st *district.Store, cmd string, pos []string, stdo
 		}
 		fmt.Fprintf(stdout, "published the holiday arrangement of %d\n", year)
 		return nil
+	case "user":
+		switch {
+		case len(pos) == 2 && pos[0] == "add":
+			if o.name == defaultName {
+				return errors.New("user add needs --name: the staff member's name, shown on the pages and in the audit log")
+			}
+			password, err := readPassword(o)
+			if err != nil {
+				return err
+			}
+			if err := st.AddStaff(ctx, pos[1], o.name, password); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "staff account %s (%s) ready: sign in at /staff/\n", pos[1], o.name)
+			return nil
+		case len(pos) == 2 && pos[0] == "disable":
+			if err := st.DisableStaff(ctx, pos[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "staff account %s disabled; its sessions ended\n", pos[1])
+			return nil
+		}
+		return errors.New("use `user add USERNAME --name NAME` (password on stdin) or `user disable USERNAME`")
 	case "new-epoch":
 		e, err := st.NewEpoch(ctx)
 		if err != nil {

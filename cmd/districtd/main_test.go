@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keqiao/villagekiosk/sync/district"
 )
 
 func runMain(t *testing.T, args ...string) (int, string, string) {
@@ -39,5 +41,41 @@ func TestCommands(t *testing.T) {
 	}
 	if code, _, errOut := runMain(t, "devices"); code == 0 || !strings.Contains(errOut, "--data") {
 		t.Errorf("no data folder: %q", errOut)
+	}
+}
+
+// TestUserCommands: an account made on the command line signs in; a short
+// password, a missing name and an unknown account are refused with a
+// message; the password never comes from the command line.
+func TestUserCommands(t *testing.T) {
+	data := t.TempDir()
+	stdin = strings.NewReader("a-long-password-1\n")
+	defer func() { stdin = os.Stdin }()
+	if code, out, errOut := runMain(t, "user", "add", "liqiang", "--name", "李强", "--data", data); code != 0 || !strings.Contains(out, "liqiang") {
+		t.Fatalf("user add: %d %q %q", code, out, errOut)
+	}
+	short := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(short, []byte("short\n"), 0o600)
+	for _, bad := range [][]string{
+		{"user", "add", "wang", "--name", "王", "--password-file", short},
+		{"user", "add", "wang", "--password-file", short},
+		{"user", "disable", "nobody"},
+		{"user", "rename", "x"},
+	} {
+		if code, _, errOut := runMain(t, append(bad, "--data", data)...); code == 0 || errOut == "" {
+			t.Errorf("%v: exit %d, message %q", bad, code, errOut)
+		}
+	}
+	st, err := district.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, who, err := st.SignIn(context.Background(), "liqiang", "a-long-password-1", "127.0.0.1"); err != nil || who.Name != "李强" {
+		t.Fatalf("sign in with the new account: %v", err)
+	}
+	st.Close()
+	if code, _, errOut := runMain(t, "user", "disable", "liqiang", "--data", data); code != 0 {
+		t.Fatalf("disable: %s", errOut)
 	}
 }

@@ -1,0 +1,207 @@
+package district_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	kiosk "github.com/keqiao/villagekiosk"
+)
+
+// TestStaffSignIn: no session goes to the sign-in page; a wrong password is
+// refused without saying whether the user exists; five failures lock the
+// name for a while even with the right password; signing out ends the
+// session.
+func TestStaffSignIn(t *testing.T) {
+	e := newStaffEnv(t)
+	anon := &staffClient{t: t, base: e.srv.URL, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if p := anon.get("/staff/"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/staff/login") {
+		t.Fatalf("no session: %d %s", p.Status, p.Location)
+	}
+	wrongUser := anon.post("/staff/login", url.Values{"username": {"nobody"}, "password": {"whatever-123"}})
+	wrongPass := anon.post("/staff/login", url.Values{"username": {staffUser}, "password": {"whatever-123"}})
+	if wrongUser.Status != 401 || wrongPass.Status != 401 || !strings.Contains(wrongPass.Body, "用户名或密码不对") {
+		t.Fatalf("wrong password: %d %d", wrongUser.Status, wrongPass.Status)
+	}
+	for i := 0; i < 4; i++ {
+		anon.post("/staff/login", url.Values{"username": {staffUser}, "password": {"guess-" + string(rune('a'+i))}})
+	}
+	locked := anon.post("/staff/login", url.Values{"username": {staffUser}, "password": {staffPassword}})
+	if locked.Status != http.StatusTooManyRequests || !strings.Contains(locked.Body, "15分钟") {
+		t.Fatalf("after five failures the right password got %d", locked.Status)
+	}
+	e.clock.Set(e.clock.Now().Add(16 * time.Minute))
+	s := signIn(t, e.srv.URL)
+	if p := s.get("/staff/"); p.Status != 200 || !strings.Contains(p.Body, staffName) {
+		t.Fatalf("inbox after sign-in: %d", p.Status)
+	}
+	s.post("/staff/logout", url.Values{"csrf": {s.csrf("/staff/")}})
+	if p := s.get("/staff/"); p.Status != http.StatusSeeOther {
+		t.Fatalf("after sign-out: %d", p.Status)
+	}
+	// An idle session ends after 30 minutes.
+	s = signIn(t, e.srv.URL)
+	e.clock.Set(e.clock.Now().Add(31 * time.Minute))
+	if p := s.get("/staff/"); p.Status != http.StatusSeeOther {
+		t.Fatalf("after 31 idle minutes: %d", p.Status)
+	}
+	log, _ := e.st.StaffAuditLog(context.Background(), "", 50)
+	var actions []string
+	for _, l := range log {
+		actions = append(actions, l.Action)
+	}
+	if got := strings.Join(actions, ","); !strings.Contains(got, "sign_in_failed") || !strings.Contains(got, "sign_out") {
+		t.Fatalf("audit: %s", got)
+	}
+}
+
+// receivedID is the fixture's submission received today and not yet moved.
+const receivedID = "sub-5"
+
+// TestStaffReturn: returning a matter needs a reason; the reason, with any
+// markup in it, is shown as text; the change reaches the kiosk's feed with
+// the reason and the staff member; illegal moves and forms without the
+// CSRF token change nothing.
+func TestStaffReturn(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	s := signIn(t, e.srv.URL)
+	path := "/staff/submissions/" + receivedID
+	detail := s.get(path)
+	if detail.Status != 200 || !strings.Contains(detail.Body, "退回补正") || !strings.Contains(detail.Body, "受理") {
+		t.Fatalf("detail: %d", detail.Status)
+	}
+	token := s.csrf(path)
+	if p := s.post(path+"/status", url.Values{"status": {kiosk.StatusReturned}}); p.Status != 403 {
+		t.Fatalf("no csrf: %d", p.Status)
+	}
+	if p := s.post(path+"/status", url.Values{"csrf": {token}, "status": {kiosk.StatusReturned}}); p.Status != 400 || !strings.Contains(p.Body, "请写明原因") {
+		t.Fatalf("no reason: %d", p.Status)
+	}
+	other := signIn(t, e.srv.URL)
+	if p := other.post(path+"/status", url.Values{"csrf": {token}, "status": {kiosk.StatusAccepted}}); p.Status != 403 {
+		t.Fatalf("another session's token: %d", p.Status)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+path+"/status", strings.NewReader(url.Values{"csrf": {token}, "status": {kiosk.StatusAccepted}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if p := s.do(req); p.Status != 403 {
+		t.Fatalf("cross-site post: %d", p.Status)
+	}
+	reason := `请补交户口簿<script>alert(1)</script>"><img src=x onerror=alert(1)>`
+	p := s.post(path+"/status", url.Values{"csrf": {token}, "status": {kiosk.StatusReturned}, "note": {reason}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("return: %d %s", p.Status, p.Body)
+	}
+	after := s.get(p.Location)
+	if strings.Contains(after.Body, "<script>alert(1)") || strings.Contains(after.Body, "<img src=x") || !strings.Contains(after.Body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Fatal("the reason was not escaped on the detail page")
+	}
+	if strings.Contains(after.Body, `value="accepted"`) {
+		t.Fatal("a returned matter still offers 受理")
+	}
+	if p := s.post(path+"/status", url.Values{"csrf": {token}, "status": {kiosk.StatusDone}}); p.Status != http.StatusConflict {
+		t.Fatalf("done after returned: %d", p.Status)
+	}
+	feed, err := e.kiosks["online"].Changes(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := feed.Changes[len(feed.Changes)-1]
+	if last.SubmissionID != receivedID || last.Status != kiosk.StatusReturned || last.Note != reason {
+		t.Fatalf("the kiosk's feed ends with %+v", last)
+	}
+	d, _ := e.st.Detail(ctx, receivedID)
+	if h := d.History[len(d.History)-1]; h.Operator != staffUser {
+		t.Fatalf("operator %q", h.Operator)
+	}
+	log, _ := e.st.StaffAuditLog(ctx, d.Submission.ReceiptNo, 20)
+	audited := false
+	for _, l := range log {
+		audited = audited || (l.Action == "status:returned" && l.Username == staffUser && l.IP == "127.0.0.1" && l.Detail == reason)
+	}
+	if !audited {
+		t.Fatalf("the return is not in the audit log: %+v", log)
+	}
+}
+
+// TestStaffInbox: filters narrow the list; what staff type in the boxes,
+// SQL and LIKE wildcards included, is matched as text.
+func TestStaffInbox(t *testing.T) {
+	e := newStaffEnv(t)
+	s := signIn(t, e.srv.URL)
+	all := s.get("/staff/")
+	if n := strings.Count(all.Body, "data-receipt="); n != 6 {
+		t.Fatalf("inbox shows %d rows, want 6", n)
+	}
+	if !strings.Contains(all.Body, `class="overdue"`) {
+		t.Fatal("the overdue matter is not marked")
+	}
+	for q, want := range map[string]int{
+		"status=refused":                            1,
+		"status=received":                           1,
+		"receipt=" + url.QueryEscape("20261105"):    1,
+		"point=" + codeWanghua:                      6,
+		"point=" + url.QueryEscape("%"):             0,
+		"receipt=" + url.QueryEscape("_"):           0,
+		"receipt=" + url.QueryEscape("' OR 1=1 --"): 0,
+		"matter=" + url.QueryEscape(`"; DROP TABLE submissions; --`): 0,
+		"from=2026-11-09&to=2026-11-18":                              2,
+	} {
+		p := s.get("/staff/?" + q)
+		if n := strings.Count(p.Body, "data-receipt="); p.Status != 200 || n != want {
+			t.Errorf("%s: %d rows (status %d), want %d", q, n, p.Status, want)
+		}
+	}
+	if p := s.get("/staff/?from=yesterday"); p.Status != 200 || !strings.Contains(p.Body, "格式不对") {
+		t.Fatalf("a bad date: %d", p.Status)
+	}
+	if n := strings.Count(s.get("/staff/").Body, "data-receipt="); n != 6 {
+		t.Fatalf("the table is gone after the searches: %d rows", n)
+	}
+}
+
+// TestStaffAttachment: a submission's scan opens in the browser with a
+// safe type; a file of another submission, a made-up hash and a path trick
+// are refused.
+func TestStaffAttachment(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	k := e.kiosks["online"]
+	scan := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("scan"), 500)...)
+	sum := sha256.Sum256(scan)
+	sha := hex.EncodeToString(sum[:])
+	if _, err := k.PutChunk(ctx, sha, 0, int64(len(scan)), scan); err != nil {
+		t.Fatal(err)
+	}
+	sub := &kiosk.Submission{ID: "with-scan", ReceiptNo: codeWanghua + "-20261118-0099", Matter: "3306211201-01", MatterName: "事项",
+		Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{{SHA256: sha, Name: "id.jpg", MIME: "image/jpeg", Size: int64(len(scan))}}}}}
+	if _, err := k.PostSubmission(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	s := signIn(t, e.srv.URL)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/staff/submissions/with-scan/attachments/"+sha, nil)
+	resp, err := s.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("attachment: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, path := range []string{
+		"/staff/submissions/" + receivedID + "/attachments/" + sha, // another submission's file
+		"/staff/submissions/with-scan/attachments/" + strings.Repeat("ab", 32),
+		"/staff/submissions/with-scan/attachments/..%2f..%2fdistrict.db",
+	} {
+		if p := s.get(path); p.Status != 404 {
+			t.Errorf("%s: %d", path, p.Status)
+		}
+	}
+}
