@@ -144,13 +144,13 @@ func TestStaffInbox(t *testing.T) {
 		t.Fatal("the overdue matter is not marked")
 	}
 	for q, want := range map[string]int{
-		"status=refused":                            1,
-		"status=received":                           1,
-		"receipt=" + url.QueryEscape("20261105"):    1,
-		"point=" + codeWanghua:                      6,
-		"point=" + url.QueryEscape("%"):             0,
-		"receipt=" + url.QueryEscape("_"):           0,
-		"receipt=" + url.QueryEscape("' OR 1=1 --"): 0,
+		"status=refused":                                             1,
+		"status=received":                                            1,
+		"receipt=" + url.QueryEscape("20261105"):                     1,
+		"point=" + codeWanghua:                                       6,
+		"point=" + url.QueryEscape("%"):                              0,
+		"receipt=" + url.QueryEscape("_"):                            0,
+		"receipt=" + url.QueryEscape("' OR 1=1 --"):                  0,
 		"matter=" + url.QueryEscape(`"; DROP TABLE submissions; --`): 0,
 		"from=2026-11-09&to=2026-11-18":                              2,
 	} {
