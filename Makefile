@@ -12,8 +12,10 @@ BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr
 # Tests also start the real window in Xvfb and screenshot it with ImageMagick,
 # decode receipt QR codes with zbarimg, read PDFs with poppler, and print
 # through a real CUPS queue that writes PDFs (cups-pdf), and run the district
-# store's contract suite on a private PostgreSQL server (internal/pgtest).
-TEST_PKGS  := xvfb xauth imagemagick zbar-tools poppler-utils cups printer-driver-cups-pdf postgresql
+# store's contract suite on a private PostgreSQL server (internal/pgtest), and
+# drive the district's pages in headless Chromium (internal/browsertest).
+TEST_PKGS  := xvfb xauth imagemagick zbar-tools poppler-utils cups printer-driver-cups-pdf postgresql \
+              chromium fonts-noto-cjk
 
 STATICCHECK_VERSION := v0.8.2
 SHOT_ITEM ?= 3306213329-01

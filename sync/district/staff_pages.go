@@ -51,7 +51,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request, who *Staff) {
 	q := r.URL.Query()
 	f := InboxFilter{Status: q.Get("status"), Point: clip(q.Get("point"), 60), Matter: clip(q.Get("matter"), 60), Receipt: clip(q.Get("receipt"), 60)}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
-	data := inboxPageData{staffPage: staffPage{Title: "办件", District: h.opts.Name, Staff: who, Flash: q.Get("flash")},
+	data := inboxPageData{staffPage: staffPage{Title: "办件", District: h.opts.Name, Staff: who},
 		Statuses: statusFilters, From: q.Get("from"), To: q.Get("to")}
 	var bad []string
 	if data.From != "" {
@@ -108,7 +108,6 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request, who *Staff) {
 		for k, vs := range q {
 			v[k] = vs
 		}
-		v.Del("flash")
 		v.Set("page", strconv.Itoa(n))
 		return "/staff/?" + v.Encode()
 	}
@@ -154,7 +153,12 @@ type detailPageData struct {
 }
 
 func (h *handler) submissionPage(w http.ResponseWriter, r *http.Request, who *Staff) {
-	h.showSubmission(w, r, who, http.StatusOK, "", "")
+	flash := ""
+	if label, ok := actionLabels[r.URL.Query().Get("done")]; ok {
+		// Only our own words: a link cannot put a message on this page.
+		flash = "已" + label + "，村服务点下次同步时会看到。"
+	}
+	h.showSubmission(w, r, who, http.StatusOK, flash, "")
 }
 
 func (h *handler) showSubmission(w http.ResponseWriter, r *http.Request, who *Staff, status int, flash, problem string) {
@@ -208,7 +212,7 @@ func (h *handler) act(w http.ResponseWriter, r *http.Request, who *Staff) {
 		return
 	}
 	h.audit(ctx, who, r, "status:"+to, d.Submission.ReceiptNo, note)
-	http.Redirect(w, r, "/staff/submissions/"+url.PathEscape(id)+"?flash="+url.QueryEscape("已"+actionLabels[to]+"，村服务点下次同步时会看到。"), http.StatusSeeOther)
+	http.Redirect(w, r, "/staff/submissions/"+url.PathEscape(id)+"?done="+url.QueryEscape(to), http.StatusSeeOther)
 }
 
 // viewable are the attachment types a browser may show inline.
