@@ -1,0 +1,5 @@
+package faults
+
+import "strconv"
+
+func itoa(n int) string { return strconv.Itoa(n) }
