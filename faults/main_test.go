@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 // full says whether this is `make faults` (FAULTS=full): hundreds of
@@ -75,6 +77,7 @@ func formatTable() string {
 var kioskBin, districtdBin string
 
 func TestMain(m *testing.M) {
+	zerolog.SetGlobalLevel(zerolog.Disabled) // toxiproxy's own trace lines
 	var tmp string
 	kioskBin, districtdBin = os.Getenv("KIOSK_BIN"), os.Getenv("DISTRICTD_BIN")
 	if kioskBin == "" || districtdBin == "" {

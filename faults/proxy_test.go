@@ -110,9 +110,9 @@ type faultProxy struct {
 	rp       *httputil.ReverseProxy
 	mu       sync.Mutex
 	hook     func(w http.ResponseWriter, r *http.Request, body []byte) bool // true: answered
-	onReply  func(r *http.Request, body []byte, resp *http.Response) error // non-nil error: drop the reply
-	requests map[string]int                                                // "METHOD /path" -> count
-	bodies   int64                                                         // request body bytes received
+	onReply  func(r *http.Request, body []byte, resp *http.Response) error  // non-nil error: drop the reply
+	requests map[string]int                                                 // "METHOD /path" -> count
+	bodies   int64                                                          // request body bytes received
 }
 
 func newFaultProxy(t *testing.T, upstream string) *faultProxy {
