@@ -645,6 +645,47 @@ func testDistrictErrors(t *testing.T, dbURL string) {
 	}
 }
 
+// TestDeferredSurvivesClockSetBack: a submission deferred while the kiosk's
+// clock ran a day ahead is retried by a scheduled round once the district's
+// clock says its backoff passed, after the kiosk's clock was set right (a
+// regression: retry times were kept by the kiosk's clock, so it waited a day).
+func TestDeferredSurvivesClockSetBack(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	var kioskAhead atomic.Bool
+	kioskAhead.Store(true)
+	kioskNow := func() time.Time {
+		if kioskAhead.Load() {
+			return time.Now().Add(24 * time.Hour)
+		}
+		return time.Now()
+	}
+	sy.Now, sy.Client.Now = kioskNow, kioskNow
+	var fail atomic.Bool
+	fail.Store(true)
+	real := d.srv.Config.Handler
+	d.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/submissions" && fail.Load() {
+			w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		real.ServeHTTP(w, r)
+	})
+	k.save(t, "张三", 1000)
+	if rep, _ := sy.RunOnce(ctx); rep.Deferred != 1 {
+		t.Fatalf("not deferred: %+v", rep)
+	}
+	fail.Store(false)
+	kioskAhead.Store(false)                                              // NTP sets the kiosk right
+	d.st.Now = func() time.Time { return time.Now().Add(2 * time.Hour) } // past any first backoff
+	rep, err := sy.RunOnce(ctx)
+	if err != nil || rep.Uploaded != 1 {
+		t.Fatalf("a scheduled round after the clock was set back: %+v %v; want the deferred one uploaded", rep, err)
+	}
+}
+
 // The kiosk's store is the syncer's queue.
 var _ kiosksync.Queue = (*store.SyncQueue)(nil)
 

@@ -75,6 +75,13 @@ func (s *Syncer) now() time.Time {
 	return time.Now()
 }
 
+// districtNow is the district's clock as learnt at this round's pre-check.
+// Retry times are kept by it: a kiosk clock set back after a deferral (NTP
+// correcting a clock that ran ahead, a dead RTC battery at 1970) would
+// otherwise hold the deferred submissions for a day, or for decades, until
+// someone pressed 立即同步.
+func (s *Syncer) districtNow() time.Time { return s.now().Add(s.Client.Offset) }
+
 // backoff is capped exponential backoff with full jitter.
 func backoff(attempts int) time.Duration {
 	d := 10 * time.Second << min(attempts, 9) // at most about 1.4 hours
@@ -91,7 +98,7 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 	}
 	rep.ClockOffsetS = s.Client.Offset.Seconds()
 
-	dueBy := s.now()
+	dueBy := s.districtNow()
 	if s.RetryNow {
 		dueBy = dueBy.AddDate(100, 0, 0)
 	}
@@ -128,7 +135,7 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 		e, ok := AsError(err)
 		switch {
 		case ok && e.Transient():
-			s.Queue.RetryLater(ctx, it.Seq, e.Error(), s.now().Add(max(e.RetryAfter, backoff(it.Attempts))))
+			s.Queue.RetryLater(ctx, it.Seq, e.Error(), s.districtNow().Add(max(e.RetryAfter, backoff(it.Attempts))))
 			rep.Deferred++
 			rep.RetryAfterSec = e.RetryAfter.Seconds()
 			rep.WaitingAfter = s.waiting(ctx)
