@@ -59,7 +59,7 @@ func TestDistrictKilledAfterCommit(t *testing.T) {
 		if out, err := r.sync(); err == nil {
 			t.Fatalf("the round succeeded though the reply was dropped: %s", out)
 		}
-		if r.srv != nil {
+		if r.running() {
 			t.Fatal("the proxy did not kill districtd")
 		}
 		r.startDistrict()

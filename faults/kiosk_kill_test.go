@@ -56,7 +56,7 @@ func TestKioskKilled(t *testing.T) {
 	phases := map[string]int{}
 	hit := 0 // kills that found the process still running
 	for i := 0; i < kills; i++ {
-		wait := time.Duration(rand.IntN(200)) * time.Millisecond
+		wait := time.Duration(rand.IntN(150)) * time.Millisecond
 		switch i % 3 {
 		case 0: // in the middle of a save
 			file := r.submissionFile(300_000)

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -54,7 +55,8 @@ func formatTable() string {
 	tableMu.Lock()
 	rows := append([]row(nil), table...)
 	tableMu.Unlock()
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Fault < rows[j].Fault })
+	num := func(f string) int { n, _ := strconv.Atoi(strings.Fields(f)[0]); return n }
+	sort.SliceStable(rows, func(i, j int) bool { return num(rows[i].Fault) < num(rows[j].Fault) })
 	var b strings.Builder
 	mode := "short (go test ./faults/)"
 	if full {

@@ -96,12 +96,16 @@ func TestNetworkCuts(t *testing.T) {
 				worst = excess
 			}
 		}
-		notes = append(notes, c.name)
+		if c.kind == "slicer" {
+			notes = append(notes, "and slicing, which must not cut")
+		} else {
+			notes = append(notes, c.name)
+		}
 	}
 	slow := slowLink(t, r, x)
 	spikes := latencySpikes(t, r, x)
 	r.finish("3 network cut / slow link / latency spikes (toxiproxy)", injected+2, false,
-		fmt.Sprintf("%d cuts mid-upload (%s); worst re-sent after a cut %d KiB (chunk %d KiB); 2G-like link drained in %s; spikes: %d",
+		fmt.Sprintf("%d uploads cut mid-way (%s); worst re-sent after a cut %d KiB (chunk %d KiB); 2G-like link drained in %s; spikes: %d",
 			cutCount, strings.Join(notes, ", "), worst>>10, kiosksync.ChunkSize>>10, slow.Round(100*time.Millisecond), spikes))
 	if cutCount < injected*3/4-trials { // slicing does not cut
 		t.Errorf("only %d of %d injections cut an upload", cutCount, injected)

@@ -31,7 +31,8 @@ const (
 type rig struct {
 	t            *testing.T
 	kdata, ddata string
-	addr         string // districtd's fixed address, so a restarted server is found again
+	addr         string     // districtd's fixed address, so a restarted server is found again
+	srvMu        sync.Mutex // the server is killed from a proxy's goroutine too
 	srv          *exec.Cmd
 	srvLog       *lockedBuffer
 	deviceID     string
@@ -91,22 +92,34 @@ func (r *rig) url() string { return "http://" + r.addr }
 
 func (r *rig) startDistrict() {
 	r.t.Helper()
+	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
 	r.srvLog = &lockedBuffer{}
-	r.srv = exec.Command(districtdBin, "serve", "--addr", r.addr, "--data", r.ddata)
-	r.srv.Stderr = r.srvLog
-	stdout, _ := r.srv.StdoutPipe()
-	if err := r.srv.Start(); err != nil {
+	srv := exec.Command(districtdBin, "serve", "--addr", r.addr, "--data", r.ddata)
+	srv.Stderr = r.srvLog
+	stdout, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
 		r.t.Fatal(err)
 	}
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.Contains(line, "listening on ") {
-		r.srv.Wait()
+		srv.Wait()
 		r.t.Fatalf("districtd did not start: %q %v\n%s", line, err, r.srvLog.String())
 	}
+	r.srv = srv
+}
+
+// running says whether districtd is up.
+func (r *rig) running() bool {
+	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
+	return r.srv != nil
 }
 
 // killDistrict kills districtd with SIGKILL (no chance to finish anything).
 func (r *rig) killDistrict() {
+	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
 	if r.srv != nil && r.srv.Process != nil {
 		r.srv.Process.Signal(syscall.SIGKILL)
 		r.srv.Wait()
@@ -116,6 +129,8 @@ func (r *rig) killDistrict() {
 
 // stopDistrict stops districtd gracefully (SIGTERM), as an operator would.
 func (r *rig) stopDistrict() {
+	r.srvMu.Lock()
+	defer r.srvMu.Unlock()
 	if r.srv != nil && r.srv.Process != nil {
 		r.srv.Process.Signal(syscall.SIGTERM)
 		r.srv.Wait()
