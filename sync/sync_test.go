@@ -686,6 +686,34 @@ func TestDeferredSurvivesClockSetBack(t *testing.T) {
 	}
 }
 
+// TestDistrictStoppedBeforeKeepingFile: the district received every byte of
+// an attachment but was killed before it checked the file and kept it (the
+// partial file is whole). The next round finishes the file and uploads the
+// submission instead of parking it as incomplete (a regression found by the
+// fault suite's districtd SIGKILLs).
+func TestDistrictStoppedBeforeKeepingFile(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrict(t), newKiosk(t)
+	sy := k.enroll(t, d)
+	sub := k.save(t, "张三", 300_000)
+	a := sub.Materials[0].Attachments[0]
+	data, err := os.ReadFile(store.NewSyncQueue(k.db).AttachmentPath(a.SHA256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(d.dir, "attachments", "partial", a.SHA256)
+	if err := os.WriteFile(partial, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sy.RunOnce(ctx)
+	if err != nil || rep.Uploaded != 1 || len(rep.Parked) != 0 {
+		t.Fatalf("round: %+v %v; want the submission uploaded, nothing parked", rep, err)
+	}
+	if _, complete, _ := d.st.Blobs.Have(a.SHA256); !complete {
+		t.Fatal("the district did not keep the file")
+	}
+}
+
 // The kiosk's store is the syncer's queue.
 var _ kiosksync.Queue = (*store.SyncQueue)(nil)
 

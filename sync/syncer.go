@@ -230,6 +230,15 @@ func (s *Syncer) sendFile(ctx context.Context, a kiosk.Attachment, rep *Report) 
 			break
 		}
 	}
+	if !st.Complete && st.Have == a.Size {
+		// The district has every byte but was stopped (killed, powered off)
+		// after its last write and before it checked the file and kept it:
+		// an empty last chunk asks it to finish, where posting the
+		// submission would be refused as incomplete and parked.
+		if _, err := s.Client.PutChunk(ctx, a.SHA256, a.Size, a.Size, nil); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
