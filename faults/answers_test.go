@@ -27,7 +27,8 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// TestDistrictAnswers (fault 4): the district answers 500, 503, 429 with
+// TestDistrictAnswers (fault 4): the district (its store and handler, in
+// this process, for its clock) answers 500, 503, 429 with
 // Retry-After, or a Wi-Fi login page answers 200 in its place. The kiosk
 // defers (never parks), waits at least as long as it was told or its
 // backoff says before trying that submission again, sends nothing to the
@@ -36,6 +37,9 @@ func TestDistrictAnswers(t *testing.T) {
 	r := newRig(t, "")
 	p := newFaultProxy(t, r.url())
 	c := &clock{t: time.Now()}
+	// One clock for both ends, moved by hand past backoffs of hours: the
+	// district runs in this process on districtd's data and address.
+	back := r.districtInProcess(c.Now)
 	k := r.open(p.url(), c.Now)
 	ctx := context.Background()
 
@@ -115,6 +119,7 @@ func TestDistrictAnswers(t *testing.T) {
 			}
 		}
 	}
+	back()
 	r.drain(5)
 	r.finish("4 district 500/503/429/Wi-Fi login page", injected, false,
 		"deferred, never parked; Retry-After and backoff honoured; only the pre-check reached the login page")

@@ -139,3 +139,45 @@ func flipPages(t *testing.T, path string, n int) {
 		f.WriteAt(junk, page*4096)
 	}
 }
+
+// TestWALDeletedBeforeUpload (fault 9, the case no reconciliation can
+// mend): the kiosk is killed right after it printed a receipt, before any
+// checkpoint, and the -wal file is deleted. The save lived only in the WAL
+// and never reached the district. This measures the loss and that nothing
+// notices it; it is a known gap (docs/faults.md) and its line in the table
+// is marked so, not counted as passing.
+func TestWALDeletedBeforeUpload(t *testing.T) {
+	r := newRig(t, "")
+	r.submitN(2, 0)
+	r.drain(5)
+	tries := times(2, 10)
+	lost, noticed := 0, 0
+	for i := 0; i < tries; i++ {
+		cmd := exec.Command(kioskBin, "submit", "--json", r.submissionFile(0), "--data", r.kdata)
+		out, _ := cmd.StdoutPipe()
+		cmd.Start()
+		buf := make([]byte, 128)
+		n, _ := out.Read(buf) // the receipt is printed: the villager is told "saved"
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		receipt := strings.TrimSpace(string(buf[:n]))
+		if receipt == "" {
+			t.Fatal("kiosk submit printed no receipt")
+		}
+		os.Remove(filepath.Join(r.kdata, "kiosk.db-wal"))
+		if _, err := run(time.Minute, kioskBin, "status", "--data", r.kdata); err != nil {
+			noticed++
+		}
+		if aside, _ := filepath.Glob(filepath.Join(r.kdata, "kiosk.db.corrupt-*")); len(aside) > 0 {
+			noticed++
+		}
+		list, _ := run(time.Minute, kioskBin, "submissions", "--json", "--data", r.kdata)
+		if !strings.Contains(list, receipt) {
+			lost++
+		}
+	}
+	r.drain(5)
+	t.Logf("GAP: %d of %d receipts printed just before a crash vanished with the deleted -wal; noticed %d times", lost, tries, noticed)
+	record(row{Fault: "9b -wal deleted before the first upload", Injected: tries, Submissions: tries, Lost: lost, Gap: true,
+		Note: fmt.Sprintf("GAP: a save that lived only in the deleted WAL is gone from the kiosk and never reached the district; noticed %d of %d times", noticed, tries)})
+}

