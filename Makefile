@@ -59,7 +59,7 @@ fuzz:
 faults: deps-build build
 	@mkdir -p bin; rm -f bin/faults-table.md
 	FAULTS=full FAULTS_REPORT=$(CURDIR)/bin/faults-table.md KIOSK_BIN=$(CURDIR)/bin/kiosk DISTRICTD_BIN=$(CURDIR)/bin/districtd \
-	  $(GO) test -count=1 -timeout 15m -v ./faults/ 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go' ; \
+	  $(GO) test -count=1 -timeout 15m -v ./faults/ 2>&1 | grep --line-buffered -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go' ; \
 	  status=$${PIPESTATUS[0]}; echo; cat bin/faults-table.md 2>/dev/null || echo "no table: the suite did not finish"; exit $$status
 
 fmt-check:

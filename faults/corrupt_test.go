@@ -147,14 +147,16 @@ func flipPages(t *testing.T, path string, n int) {
 // notices it; it is a known gap (docs/faults.md) and its line in the table
 // is marked so, not counted as passing.
 func TestWALDeletedBeforeUpload(t *testing.T) {
-	r := newRig(t, "")
-	r.submitN(2, 0)
-	r.drain(5)
 	tries := times(2, 10)
 	lost, noticed := 0, 0
 	for i := 0; i < tries; i++ {
+		r := newRig(t, "")
+		r.submitN(2, 0)
+		r.drain(5)
 		cmd := exec.Command(kioskBin, "submit", "--json", r.submissionFile(0), "--data", r.kdata)
 		out, _ := cmd.StdoutPipe()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
 		cmd.Start()
 		buf := make([]byte, 128)
 		n, _ := out.Read(buf) // the receipt is printed: the villager is told "saved"
@@ -162,22 +164,24 @@ func TestWALDeletedBeforeUpload(t *testing.T) {
 		cmd.Wait()
 		receipt := strings.TrimSpace(string(buf[:n]))
 		if receipt == "" {
-			t.Fatal("kiosk submit printed no receipt")
+			t.Fatalf("kiosk submit printed no receipt: %s", stderr.String())
 		}
 		os.Remove(filepath.Join(r.kdata, "kiosk.db-wal"))
-		if _, err := run(time.Minute, kioskBin, "status", "--data", r.kdata); err != nil {
+		_, err := run(time.Minute, kioskBin, "status", "--data", r.kdata)
+		if aside, _ := filepath.Glob(filepath.Join(r.kdata, "kiosk.db.corrupt-*")); err != nil || len(aside) > 0 {
 			noticed++
 		}
-		if aside, _ := filepath.Glob(filepath.Join(r.kdata, "kiosk.db.corrupt-*")); len(aside) > 0 {
-			noticed++
-		}
+		// The kill often lands in the checkpoint at close: then the file
+		// left without its -wal is damaged, detected and moved aside, and
+		// the kiosk starts empty (the gap of TestCorruptKioskDB).
 		list, _ := run(time.Minute, kioskBin, "submissions", "--json", "--data", r.kdata)
 		if !strings.Contains(list, receipt) {
-			lost++
+			if _, byReceipt, _, _ := readDistrict(t, r.ddata); byReceipt[receipt] == 0 {
+				lost++
+			}
 		}
 	}
-	r.drain(5)
 	t.Logf("GAP: %d of %d receipts printed just before a crash vanished with the deleted -wal; noticed %d times", lost, tries, noticed)
 	record(row{Fault: "9b -wal deleted before the first upload", Injected: tries, Submissions: tries, Lost: lost, Gap: true,
-		Note: fmt.Sprintf("GAP: a save that lived only in the deleted WAL is gone from the kiosk and never reached the district; noticed %d of %d times", noticed, tries)})
+		Note: fmt.Sprintf("GAP: a save that lived only in the deleted WAL is gone from the kiosk and never reached the district; the damage was noticed (file moved aside, kiosk empty) %d of %d times", noticed, tries)})
 }
