@@ -112,10 +112,11 @@ func TestNetworkCuts(t *testing.T) {
 	}
 }
 
-// slowLink drains two submissions over a 2G-like link: 30 KB/s each way,
+// slowLink drains submissions (two with 40 KB scans; one of 20 KB in the
+// short suite) over a 2G-like link: 30 KB/s each way,
 // 300 ms latency with 100 ms jitter.
 func slowLink(t *testing.T, r *rig, x *toxic) time.Duration {
-	r.submitN(2, 40_000)
+	r.submitN(times(1, 2), times(20_000, 40_000))
 	for _, s := range []string{"upstream", "downstream"} {
 		x.add("2g-bw-"+s, "bandwidth", s, map[string]any{"rate": 30})
 		x.add("2g-lat-"+s, "latency", s, map[string]any{"latency": 300, "jitter": 100})
