@@ -651,7 +651,7 @@ func testDistrictErrors(t *testing.T, dbURL string) {
 // regression: retry times were kept by the kiosk's clock, so it waited a day).
 func TestDeferredSurvivesClockSetBack(t *testing.T) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, ""), newKiosk(t)
 	sy := k.enroll(t, d)
 	var kioskAhead atomic.Bool
 	kioskAhead.Store(true)
@@ -693,7 +693,7 @@ func TestDeferredSurvivesClockSetBack(t *testing.T) {
 // fault suite's districtd SIGKILLs).
 func TestDistrictStoppedBeforeKeepingFile(t *testing.T) {
 	ctx := context.Background()
-	d, k := newDistrict(t), newKiosk(t)
+	d, k := newDistrictOn(t, ""), newKiosk(t)
 	sy := k.enroll(t, d)
 	sub := k.save(t, "张三", 300_000)
 	a := sub.Materials[0].Attachments[0]
