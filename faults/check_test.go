@@ -30,6 +30,7 @@ type verdict struct {
 	Lost        int      // acknowledged but gone, or not (whole) at the district and not parked
 	Duplicated  int      // the same matter twice at the district or on the kiosk
 	Parked      int      // set aside with a reason
+	Restored    int      // list entries taken back from the district (no payload on the kiosk)
 	Waiting     int      // still in the outbox, not parked
 	StatusLag   int      // district statuses the kiosk does not show
 	CursorAhead bool     // the kiosk's cursor claims more of the feed than exists
@@ -45,6 +46,7 @@ func (v *verdict) problem(format string, args ...any) {
 type kioskRow struct {
 	id, receipt, status, draft string
 	payload                    []byte
+	restored                   bool // taken back from the district after the kiosk lost its database
 }
 
 // checkKiosk opens the kiosk's database as the program would (quick_check
@@ -62,13 +64,13 @@ func checkKiosk(t *testing.T, kdata string) (rows map[string]kioskRow, parked ma
 		t.Fatalf("the kiosk database was found damaged and moved to %s", db.Recovered)
 	}
 	rows = map[string]kioskRow{}
-	q, err := db.SQL().QueryContext(ctx, `SELECT id, receipt_no, status, coalesce(draft_id, ''), payload FROM submissions`)
+	q, err := db.SQL().QueryContext(ctx, `SELECT id, receipt_no, status, coalesce(draft_id, ''), payload, restored_at IS NOT NULL FROM submissions`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for q.Next() {
 		var r kioskRow
-		if err := q.Scan(&r.id, &r.receipt, &r.status, &r.draft, &r.payload); err != nil {
+		if err := q.Scan(&r.id, &r.receipt, &r.status, &r.draft, &r.payload, &r.restored); err != nil {
 			t.Fatal(err)
 		}
 		rows[r.id] = r
@@ -216,6 +218,16 @@ func check(t *testing.T, kdata, ddata, device string, acked map[string]bool) ver
 		if !ok {
 			v.Lost++
 			v.problem("%s (%s) is not at the district", k.receipt, id)
+			continue
+		}
+		if k.restored {
+			// Only the list's fields came back: the district's copy is the
+			// whole one, checked for being there once and for its status.
+			v.Restored++
+			if d.status != k.status {
+				v.StatusLag++
+				v.problem("%s is %s at the district but %s on the kiosk", k.receipt, d.status, k.status)
+			}
 			continue
 		}
 		if d.hash != kiosksync.ContentHash(k.payload) {

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,14 +16,12 @@ import (
 // everything was synced: random pages overwritten, the file cut in half, or
 // the -wal file deleted after the kiosk was killed mid-round. The damage is
 // detected at start and the file moved aside whole (kept for recovery); the
-// district still has every submission exactly once. What the issue also
-// asks, that the kiosk then reconciles with the district instead of
-// starting empty, does not exist yet: this test measures and logs that gap
-// (see docs/faults.md) rather than pretending.
+// kiosk starts empty, is re-attached with a new code and takes back its
+// submissions from the district (list fields, status, note); new receipts
+// repeat no number a villager holds; then the shared checker.
 func TestCorruptKioskDB(t *testing.T) {
 	kinds := []string{"flipped pages", "truncated", "-wal deleted after a crash"}
-	injected, damaged, detected, emptied, reenrolRefused := 0, 0, 0, 0, 0
-	subs, lost := 0, 0
+	injected, damaged, detected, emptied, reattached, restored, subs := 0, 0, 0, 0, 0, 0, 0
 	for i := 0; i < times(1, 5); i++ {
 		for _, kind := range kinds {
 			r := newRig(t, "")
@@ -87,34 +84,35 @@ func TestCorruptKioskDB(t *testing.T) {
 			if st, err := os.Stat(aside[0]); err != nil || st.Size() == 0 {
 				t.Errorf("%s: the file moved aside is gone or empty", kind)
 			}
-			// The district still has every printed receipt exactly once.
-			byID, byReceipt, _, _ := readDistrict(t, r.ddata)
-			for rc := range r.acked {
-				if byReceipt[rc] != 1 {
-					lost++
-					t.Errorf("%s: %s is at the district %d times", kind, rc, byReceipt[rc])
-				}
-			}
-			subs += len(byID)
-			// The gap: the kiosk starts empty and not enrolled.
-			var mine []json.RawMessage
-			list, _ := run(time.Minute, kioskBin, "submissions", "--json", "--data", r.kdata)
-			json.Unmarshal([]byte(list), &mine)
-			if len(mine) == 0 {
+			// The kiosk starts empty; the technician re-attaches it with a new
+			// code for its point and it takes its submissions back.
+			if list, _ := run(time.Minute, kioskBin, "submissions", "--json", "--data", r.kdata); strings.Count(list, "receipt_no") == 0 {
 				emptied++
 			}
 			code := strings.Fields(r.districtd("enroll-code", "--point", pointCode, "--name", pointName))[0]
-			r.kiosk("setup", "--point", pointCode, "--point-name", pointName)
-			if out, err := run(time.Minute, kioskBin, "enroll", "--district", r.url(), "--code", code, "--data", r.kdata); err != nil {
-				reenrolRefused++
-				t.Logf("%s: GAP: re-enrolling the recovered kiosk is refused: %s", kind, strings.TrimSpace(out))
+			out, err := run(time.Minute, kioskBin, "enroll", "--district", r.url(), "--code", code, "--data", r.kdata)
+			if err != nil || !strings.Contains(out, "re-attached: took back") {
+				t.Errorf("%s: re-attaching the kiosk: %v\n%s", kind, err, out)
+				continue
 			}
+			reattached++
+			r.kiosk("agent", "add", "王芳", "--pin", "2468")
+			r.drain(5)
+			// Intake goes on, and its receipt numbers repeat none a villager holds.
+			prev := r.ackedSet()
+			if n := r.submit(100_000); prev[n] {
+				t.Errorf("%s: the new receipt %s repeats an earlier one", kind, n)
+			}
+			r.drain(5)
+			v := check(t, r.kdata, r.ddata, r.deviceID, r.acked)
+			v.must(t, false)
+			subs += v.Submissions
+			restored += v.Restored
 		}
 	}
-	t.Logf("GAP: after a damaged database is moved aside the kiosk starts empty (%d of %d) and not enrolled; it does not reconcile with the district", emptied, detected)
-	record(row{Fault: "9 corrupted kiosk database", Injected: injected, Submissions: subs, Lost: lost,
-		Note: fmt.Sprintf("detected and moved aside %d of %d damaged files (-wal deletion is undetectable, recovered by replay); GAP: the kiosk then starts empty (%d) and re-enrolling its key is refused (%d): no reconciliation yet",
-			detected, damaged, emptied, reenrolRefused)})
+	record(row{Fault: "9 corrupted kiosk database", Injected: injected, Submissions: subs,
+		Note: fmt.Sprintf("detected and moved aside %d of %d damaged files; the kiosk started empty (%d), was re-attached (%d) and took back %d submissions; a -wal deleted after a synced crash is recovered by replay",
+			detected, damaged, emptied, reattached, restored)})
 }
 
 // flipPages overwrites n random pages (not the first) with random bytes.
@@ -148,7 +146,7 @@ func flipPages(t *testing.T, path string, n int) {
 // is marked so, not counted as passing.
 func TestWALDeletedBeforeUpload(t *testing.T) {
 	tries := times(2, 10)
-	lost, noticed := 0, 0
+	lost, noticed, reissued := 0, 0, 0
 	for i := 0; i < tries; i++ {
 		r := newRig(t, "")
 		r.submitN(2, 0)
@@ -173,15 +171,23 @@ func TestWALDeletedBeforeUpload(t *testing.T) {
 		}
 		// The kill often lands in the checkpoint at close: then the file
 		// left without its -wal is damaged, detected and moved aside, and
-		// the kiosk starts empty (the gap of TestCorruptKioskDB).
+		// the kiosk starts empty (re-attached as in TestCorruptKioskDB).
 		list, _ := run(time.Minute, kioskBin, "submissions", "--json", "--data", r.kdata)
-		if !strings.Contains(list, receipt) {
-			if _, byReceipt, _, _ := readDistrict(t, r.ddata); byReceipt[receipt] == 0 {
-				lost++
+		if strings.Contains(list, receipt) {
+			continue
+		}
+		if _, byReceipt, _, _ := readDistrict(t, r.ddata); byReceipt[receipt] == 0 {
+			lost++
+		}
+		// The receipt counter went back with the file: the next villager
+		// may be handed the number the lost one holds.
+		if list, _ := run(time.Minute, kioskBin, "submissions", "--json", "--data", r.kdata); strings.Contains(list, "receipt_no") {
+			if again, err := run(time.Minute, kioskBin, "submit", "--json", r.submissionFile(0), "--data", r.kdata); err == nil && strings.TrimSpace(again) == receipt {
+				reissued++
 			}
 		}
 	}
-	t.Logf("GAP: %d of %d receipts printed just before a crash vanished with the deleted -wal; noticed %d times", lost, tries, noticed)
+	t.Logf("GAP: %d of %d receipts printed just before a crash vanished with the deleted -wal; noticed %d times; the lost number was given to the next villager %d times", lost, tries, noticed, reissued)
 	record(row{Fault: "9b -wal deleted before the first upload", Injected: tries, Submissions: tries, Lost: lost, Gap: true,
-		Note: fmt.Sprintf("GAP: a save that lived only in the deleted WAL is gone from the kiosk and never reached the district; the damage was noticed (file moved aside, kiosk empty) %d of %d times", noticed, tries)})
+		Note: fmt.Sprintf("GAP: a save that lived only in the deleted WAL is gone from the kiosk and never reached the district; the damage was noticed (file moved aside) %d of %d times; the lost receipt number was handed to the next save %d times", noticed, tries, reissued)})
 }

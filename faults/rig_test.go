@@ -244,6 +244,17 @@ func (r *rig) submitN(n, size int) {
 	}
 }
 
+// ackedSet is a copy of the receipt numbers printed so far.
+func (r *rig) ackedSet() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for rc := range r.acked {
+		out[rc] = true
+	}
+	return out
+}
+
 func (r *rig) ack(receipt string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
