@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // smallDisk mounts a real tmpfs of the given size: "disk full" is the
@@ -114,5 +115,71 @@ func checkDistrictWhole(t *testing.T, ddata string) {
 				t.Fatalf("%s is stored but its attachment %s is not whole", r.receipt, sha)
 			}
 		}
+	}
+}
+
+// TestKioskDiskFull (fault 8, kiosk side, beside store.TestSave_DiskFull):
+// the kiosk's data folder is on a small real tmpfs, filled while it saves
+// and while it receives a newly published catalog. The save is refused in
+// plain words and nothing half-saved remains; the old catalog stays in
+// use; once space is freed the save works, the catalog arrives, and
+// everything saved drains.
+func TestKioskDiskFull(t *testing.T) {
+	disk := smallDisk(t, "48m")
+	r := newRigIn(t, "", filepath.Join(disk, "kiosk"))
+	filler := filepath.Join(disk, "filler")
+	doc, err := os.ReadFile("../assets/catalog/default.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials := times(2, 10)
+	refused, kept, catalogFull := 0, 0, 0
+	for i := 0; i < trials; i++ {
+		r.submit(100_000)
+		old := r.kioskCatalog()
+		version := fmt.Sprintf("2026.%d", 2+i)
+		file := filepath.Join(t.TempDir(), "catalog.json")
+		writeFile(t, file, []byte(strings.Replace(string(doc), `"version": "2026.1"`, `"version": "`+version+`"`, 1)))
+		r.districtd("catalog", "publish", file)
+
+		fillLeaving(t, filler, 0)
+		out, err := run(time.Minute, kioskBin, "submit", "--json", r.submissionFile(100_000), "--data", r.kdata)
+		if err == nil {
+			t.Fatalf("a save on a full disk succeeded: %s", out)
+		}
+		if !strings.Contains(out, "磁盘空间已满") {
+			t.Errorf("a save on a full disk: %q, want the plain message", out)
+		}
+		refused++
+		// Room to open the database and start a round, not for the catalog.
+		os.Remove(filler)
+		fillLeaving(t, filler, int64(64<<10+rand.IntN(192<<10)))
+		out, err = r.sync()
+		if err == nil && strings.Contains(out, "installed catalog") {
+			t.Fatalf("a catalog was installed on a full disk: %s", out)
+		}
+		if err == nil {
+			t.Logf("a round on a nearly full disk did not fail: %s", out)
+		} else {
+			catalogFull++
+			if !strings.Contains(out, "disk is full") {
+				t.Errorf("a catalog download on a full disk: %v\n%s; want it to say the disk is full", err, out)
+			}
+		}
+		os.Remove(filler) // read what the kiosk uses with room to open its database
+		if got := r.kioskCatalog(); got != old {
+			t.Fatalf("after a full disk the kiosk uses catalog %s, want %s", got, old)
+		}
+		kept++
+		if out, err := r.sync(); err != nil || !strings.Contains(out, "installed catalog "+version) {
+			t.Fatalf("after freeing space: %v\n%s", err, out)
+		}
+		r.submit(100_000)
+		r.drain(5)
+	}
+	r.finish("8b kiosk disk full (save, catalog; real tmpfs)", 2*trials, false,
+		fmt.Sprintf("%d saves refused in plain words, nothing half-saved; %d catalog downloads failed for space, old catalog kept %d times; recovered once space was freed (fixed: a full disk at start no longer moves the intact database aside as damaged)", refused, catalogFull, kept))
+	if catalogFull == 0 {
+		t.Errorf("no catalog download met the full disk")
 	}
 }

@@ -74,10 +74,20 @@ func freeAddr(t *testing.T) string {
 // empty), sets up a kiosk and enrols it.
 func newRig(t *testing.T, ddata string) *rig {
 	t.Helper()
+	return newRigIn(t, ddata, "")
+}
+
+// newRigIn is newRig with the kiosk's data folder in kdata (a fresh folder
+// when empty).
+func newRigIn(t *testing.T, ddata, kdata string) *rig {
+	t.Helper()
 	if ddata == "" {
 		ddata = t.TempDir()
 	}
-	r := &rig{t: t, kdata: t.TempDir(), ddata: ddata, addr: freeAddr(t), acked: map[string]bool{}}
+	if kdata == "" {
+		kdata = t.TempDir()
+	}
+	r := &rig{t: t, kdata: kdata, ddata: ddata, addr: freeAddr(t), acked: map[string]bool{}}
 	r.startDistrict()
 	t.Cleanup(r.stopDistrict)
 	r.kiosk("setup", "--point", pointCode, "--point-name", pointName)

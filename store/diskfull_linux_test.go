@@ -97,3 +97,47 @@ func TestSave_DiskFull(t *testing.T) {
 		t.Fatalf("save after space was freed: %v", err)
 	}
 }
+
+// TestOpen_DiskFull: a kiosk started on a full disk cannot open its
+// database (SQLite needs room for the WAL index). That is said plainly and
+// the intact file stays where it is, with nothing moved aside; once space
+// is freed it opens with its data (a regression: the file was taken for
+// damaged and moved aside, and the kiosk started empty; found by the fault
+// suite).
+func TestOpen_DiskFull(t *testing.T) {
+	ctx := context.Background()
+	dir := smallDisk(t)
+	e := setUpIn(t, dir)
+	agent, err := store.NewAgentService(e.db).CreateAgent(ctx, "王芳", "2468", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.subs.Save(ctx, draft(t, e), agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.Close()
+
+	fill(t, filepath.Join(dir, "junk"))
+	db, err := store.Open(ctx, filepath.Join(dir, "kiosk.db"))
+	if err == nil {
+		// Opening found room after all: nothing to test on this kernel.
+		db.Close()
+		t.Skip("the database opened on a full disk")
+	}
+	if kiosk.ErrorCode(err) != kiosk.EUnavailable || !strings.Contains(err.Error(), "磁盘空间已满") {
+		t.Fatalf("open on a full disk: %v", err)
+	}
+	if aside, _ := filepath.Glob(filepath.Join(dir, "kiosk.db.corrupt-*")); len(aside) > 0 {
+		t.Fatalf("an intact database was moved aside as damaged: %v", aside)
+	}
+	os.Remove(filepath.Join(dir, "junk"))
+	db, err = store.Open(ctx, filepath.Join(dir, "kiosk.db"))
+	if err != nil || db.Recovered != "" {
+		t.Fatalf("open after space was freed: %v (moved aside: %q)", err, db.Recovered)
+	}
+	defer db.Close()
+	if got, err := store.NewSubmissionService(db).Get(ctx, first.ID); err != nil || got.ReceiptNo != first.ReceiptNo {
+		t.Fatalf("the submission after a full disk: %v %v", got, err)
+	}
+}

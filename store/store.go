@@ -159,6 +159,11 @@ func (d *DB) check(ctx context.Context) error {
 }
 
 func corrupt(path string, err error) error {
+	if sqlitedb.IsDiskFull(err) {
+		// Not damage: SQLite found no room for the WAL index. The file is
+		// left where it is, untouched.
+		return kiosk.Errorf(kiosk.EUnavailable, "磁盘空间已满，无法打开本机数据文件，资料都在、没有改动。请联系技术人员清理磁盘后再试。（%s: %v）", path, err)
+	}
 	return kiosk.Errorf(kiosk.ECorrupt, "database %s is damaged: %v", path, err)
 }
 

@@ -23,13 +23,18 @@ func DSN(path string) string {
 }
 
 // IsDiskFull recognises a full disk from the OS (ENOSPC) or from SQLite
-// (SQLITE_FULL), so callers can answer "try again once space is freed".
+// (SQLITE_FULL, or SQLITE_IOERR_SHMSIZE: no room to grow the WAL index when
+// a database is opened), so callers can answer "try again once space is
+// freed".
 func IsDiskFull(err error) bool {
 	if errors.Is(err, syscall.ENOSPC) {
 		return true
 	}
 	var coded interface{ Code() int }
-	return errors.As(err, &coded) && coded.Code()&0xff == sqliteFull
+	return errors.As(err, &coded) && (coded.Code()&0xff == sqliteFull || coded.Code() == sqliteIOErrShmSize)
 }
 
-const sqliteFull = 13
+const (
+	sqliteFull         = 13
+	sqliteIOErrShmSize = 10 | 19<<8 // SQLITE_IOERR_SHMSIZE
+)
