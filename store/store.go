@@ -38,6 +38,11 @@ type DB struct {
 	// it names where the old file went, so the UI can tell the agent.
 	Recovered string
 
+	// LostReceipts is set when Open found that receipts were handed out
+	// that the database no longer has (see receiptmark.go): the numbers, in
+	// words, for the agent to look for with the villagers.
+	LostReceipts string
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -74,6 +79,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		d.Close()
 		return nil, fmt.Errorf("restrict database permissions: %w", err)
 	}
+	lost, err := d.checkReceiptMark(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.LostReceipts = lost
 	return d, nil
 }
 

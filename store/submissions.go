@@ -127,6 +127,7 @@ func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kio
 	if err := tx.Commit(); err != nil {
 		return nil, diskError("save submission", err)
 	}
+	s.db.markReceipt(out.ReceiptNo)
 	return out, nil
 }
 

@@ -209,6 +209,14 @@ func openServices(ctx context.Context, f *flags) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every command says it, not only the window: a technician at the
+	// command line must learn it too.
+	if db.Recovered != "" {
+		fmt.Fprintf(os.Stderr, "kiosk: warning: the database was damaged and moved to %s; a new one was started (re-enrol with a new code to take back the submissions)\n", db.Recovered)
+	}
+	if db.LostReceipts != "" {
+		fmt.Fprintf(os.Stderr, "kiosk: warning: receipts %s were handed out but are missing from the database; numbering continues after them\n", db.LostReceipts)
+	}
 	cs := store.NewCatalogService(db)
 	if _, err := cs.EnsureDefault(ctx, assets.DefaultCatalog); err != nil {
 		db.Close()
@@ -406,7 +414,10 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	if s.db.Recovered != "" {
 		opts.Notice = fmt.Sprintf("本机数据文件损坏，已原样移到 %s 保存，系统已新建数据文件继续使用。请联系技术人员恢复数据，不要删除该文件。", s.db.Recovered)
-		fmt.Fprintf(stderr, "kiosk: the database was damaged and moved to %s; a new one was started\n", s.db.Recovered)
+	}
+	if s.db.LostReceipts != "" {
+		lost := fmt.Sprintf("本机数据文件缺少已经发出的回执 %s（可能是断电后数据文件受损）。这些办件没有上传到区里：请联系持有这些回执的村民重新办理；新回执编号会接着往后排，不会重复。", s.db.LostReceipts)
+		opts.Notice = strings.TrimSpace(opts.Notice + "\n" + lost)
 	}
 	u, err := app.New(w, s.ui(), opts)
 	if err != nil {

@@ -225,6 +225,12 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	epoch, cursor, _ := q.Cursor(ctx)
 	st := map[string]any{"waiting": waiting, "parked": parked, "cursor": cursor, "epoch": epoch}
+	if s.db.LostReceipts != "" {
+		st["lost_receipts"] = s.db.LostReceipts
+	}
+	if s.db.Recovered != "" {
+		st["damaged_database_moved_to"] = s.db.Recovered
+	}
 	if !oldest.IsZero() {
 		st["oldest_unsent"] = oldest
 	}
