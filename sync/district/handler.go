@@ -78,6 +78,17 @@ func NewHandler(st *Store, opts Options) http.Handler {
 	mux.HandleFunc("GET /staff/submissions/{id}/attachments/{sha}", h.staff(h.attachment))
 	// Staff pages: the service point monitor, the catalog, devices and agents.
 	mux.HandleFunc("GET /staff/points", h.staff(h.pointsPage))
+	mux.HandleFunc("GET /staff/catalog", h.staff(h.catalogPage))
+	mux.HandleFunc("POST /staff/catalog/upload", limitBody(maxCatalogUpload+64<<10, "目录文件", h.staff(h.catalogUpload)))
+	mux.HandleFunc("GET /staff/catalog/staged/{sha}", h.staff(h.catalogStaged))
+	mux.HandleFunc("POST /staff/catalog/publish", h.staff(h.catalogPublish))
+	mux.HandleFunc("POST /staff/catalog/holidays", limitBody(maxHolidaysUpload+64<<10, "节假日安排", h.staff(h.holidaysPublish)))
+	mux.HandleFunc("GET /staff/devices", h.staff(h.devicesPage))
+	mux.HandleFunc("POST /staff/devices/code", h.staff(h.enrollCode))
+	mux.HandleFunc("GET /staff/devices/{id}/revoke", h.staff(h.revokeConfirm))
+	mux.HandleFunc("POST /staff/devices/{id}/revoke", h.staff(h.revoke))
+	mux.HandleFunc("POST /staff/devices/agent", h.staff(h.setAgent))
+	mux.HandleFunc("POST /staff/devices/agent/stop", h.staff(h.stopAgent))
 	counted := m.observe(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
