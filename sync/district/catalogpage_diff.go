@@ -273,59 +273,61 @@ func diffCatalogs(old, new *kiosk.Catalog) *catalogDiff {
 // Validation messages (kiosk.Catalog.Validate, ParseCatalog) in plain
 // Chinese for the staff page, each still naming the item.
 var (
-	whereMain = regexp.MustCompile(`^main item (\d+) "(.*)" \((.*)\): `)
-	whereSub  = regexp.MustCompile(`^sub-item "(.*)" \((.*)\): `)
+	whereMain = regexp.MustCompile(`^main item (\d+) "(.*?)" \(([^)]*)\): `)
+	whereSub  = regexp.MustCompile(`^sub-item "(.*?)" \(([^)]*)\): `)
+	innerMain = regexp.MustCompile(`main item (\d+) "(.*?)" \(([^)]*)\)`)
+	innerSub  = regexp.MustCompile(`sub-item "(.*?)" \(([^)]*)\)`)
 	zhRules   = []struct {
 		re *regexp.Regexp
 		zh string
 	}{
 		{regexp.MustCompile(`^catalog: version is missing$`), "缺少目录版本号（version）"},
 		{regexp.MustCompile(`^catalog: publisher is missing$`), "缺少发布单位（publisher）"},
-		{regexp.MustCompile(`^catalog: published_at "(.*)" is not a date in the form YYYY-MM-DD$`), "发布日期“$1”不是“年-月-日”格式（如 2026-11-28）"},
+		{regexp.MustCompile(`^catalog: published_at "(.*)" is not a date in the form YYYY-MM-DD$`), "发布日期“${1}”不是“年-月-日”格式（如 2026-11-28）"},
 		{regexp.MustCompile(`^catalog: main_items is empty$`), "目录中没有任何主项"},
-		{regexp.MustCompile(`^code "(.*)" is missing or malformed.*$`), "事项编码“$1”缺失或格式不对（只能用字母、数字、“-”和“.”，2到40个字符）"},
-		{regexp.MustCompile(`^code \(事项编码\) "(.*)" is missing or malformed$`), "事项编码“$1”缺失或格式不对"},
-		{regexp.MustCompile(`^code (.*) is already used by (.*)$`), "事项编码 $1 与前面的“$2”重复"},
+		{regexp.MustCompile(`^code "(.*)" is missing or malformed.*$`), "事项编码“${1}”缺失或格式不对（只能用字母、数字、“-”和“.”，2到40个字符）"},
+		{regexp.MustCompile(`^code \(事项编码\) "(.*)" is missing or malformed$`), "事项编码“${1}”缺失或格式不对"},
+		{regexp.MustCompile(`^code (.*) is already used by (.*)$`), "事项编码 ${1} 与前面的“${2}”重复"},
 		{regexp.MustCompile(`^name \(主项名称\) is missing$`), "缺少主项名称"},
 		{regexp.MustCompile(`^name \(子项名称\) is missing$`), "缺少子项名称"},
 		{regexp.MustCompile(`^category is missing$`), "缺少分类"},
 		{regexp.MustCompile(`^source is missing$`), "缺少名称来源（source）"},
 		{regexp.MustCompile(`^has no sub-items \(子项\)$`), "没有任何子项"},
 		{regexp.MustCompile(`^main_code is missing$`), "缺少所属主项编码（main_code）"},
-		{regexp.MustCompile(`^main item (.*) does not exist$`), "所属主项 $1 不存在"},
-		{regexp.MustCompile(`^is listed under main item (.*) but names main item (.*)$`), "放在主项 $1 下面，却写着属于主项 $2"},
+		{regexp.MustCompile(`^main item (.*) does not exist$`), "所属主项 ${1} 不存在"},
+		{regexp.MustCompile(`^is listed under main item (.*) but names main item (.*)$`), "放在主项 ${1} 下面，却写着属于主项 ${2}"},
 		{regexp.MustCompile(`^legal_basis \(办理依据\) is missing$`), "缺少办理依据"},
-		{regexp.MustCompile(`^legal_basis (\d+): title is missing$`), "第$1条办理依据缺少法规名称"},
+		{regexp.MustCompile(`^legal_basis (\d+): title is missing$`), "第${1}条办理依据缺少法规名称"},
 		{regexp.MustCompile(`^materials \(申请材料\) is missing$`), "缺少申请材料"},
-		{regexp.MustCompile(`^materials (\d+) "(.*)": name is used twice$`), "申请材料第$1项“$2”重名"},
-		{regexp.MustCompile(`^materials (\d+) "(.*)": name is missing$`), "申请材料第$1项缺少名称"},
-		{regexp.MustCompile(`^materials (\d+) "(.*)": form "(.*)" is unknown.*$`), "申请材料第$1项“$2”的形式“$3”无法识别（应为 original、copy、original_and_copy 或 electronic）"},
-		{regexp.MustCompile(`^materials (\d+) "(.*)": copies must be at least 1$`), "申请材料第$1项“$2”的份数至少为1"},
-		{regexp.MustCompile(`^materials (\d+) "(.*)": only a required material can be deferrable.*$`), "申请材料第$1项“$2”：只有必交材料才能容缺"},
+		{regexp.MustCompile(`^materials (\d+) "(.*)": name is used twice$`), "申请材料第${1}项“${2}”重名"},
+		{regexp.MustCompile(`^materials (\d+) "(.*)": name is missing$`), "申请材料第${1}项缺少名称"},
+		{regexp.MustCompile(`^materials (\d+) "(.*)": form "(.*)" is unknown.*$`), "申请材料第${1}项“${2}”的形式“${3}”无法识别（应为 original、copy、original_and_copy 或 electronic）"},
+		{regexp.MustCompile(`^materials (\d+) "(.*)": copies must be at least 1$`), "申请材料第${1}项“${2}”的份数至少为1"},
+		{regexp.MustCompile(`^materials (\d+) "(.*)": only a required material can be deferrable.*$`), "申请材料第${1}项“${2}”：只有必交材料才能容缺"},
 		{regexp.MustCompile(`^procedure \(办理流程\) is missing$`), "缺少办理流程"},
 		{regexp.MustCompile(`^back_office \(业务经办流程\) is missing$`), "缺少业务经办流程"},
-		{regexp.MustCompile(`^procedure step (\d+): name and actor are required$`), "办理流程第$1步缺少名称或经办人"},
-		{regexp.MustCompile(`^back_office step (\d+): name and actor are required$`), "业务经办流程第$1步缺少名称或经办人"},
+		{regexp.MustCompile(`^procedure step (\d+): name and actor are required$`), "办理流程第${1}步缺少名称或经办人"},
+		{regexp.MustCompile(`^back_office step (\d+): name and actor are required$`), "业务经办流程第${1}步缺少名称或经办人"},
 		{regexp.MustCompile(`^time_limit \(办理时限\): days cannot be negative$`), "办理时限的天数不能为负数"},
 		{regexp.MustCompile(`^time_limit \(办理时限\): an on-the-spot \(即办\) matter has promised_days 0$`), "即办事项的承诺时限应为0"},
 		{regexp.MustCompile(`^time_limit \(办理时限\): promised_days is missing$`), "缺少承诺时限（不是即办事项）"},
-		{regexp.MustCompile(`^time_limit \(办理时限\): promised (\d+) days exceeds statutory (\d+) days$`), "承诺时限$1个工作日超过了法定时限$2个工作日"},
+		{regexp.MustCompile(`^time_limit \(办理时限\): promised (\d+) days exceeds statutory (\d+) days$`), "承诺时限${1}个工作日超过了法定时限${2}个工作日"},
 		{regexp.MustCompile(`^form \(表单内容\) is missing$`), "缺少表单内容"},
-		{regexp.MustCompile(`^form field (\d+) "(.*)": id must be .*$`), "表单第$1项“$2”的编号只能用小写字母、数字和下划线"},
-		{regexp.MustCompile(`^form field (\d+) "(.*)": id is reserved.*$`), "表单第$1项“$2”的编号与申请人本人信息（姓名、身份证号、电话）重复"},
-		{regexp.MustCompile(`^form field (\d+) "(.*)": id is used twice$`), "表单第$1项“$2”的编号重复"},
-		{regexp.MustCompile(`^form field (\d+) "(.*)": label is missing$`), "表单第$1项“$2”缺少标题"},
-		{regexp.MustCompile(`^form field (\d+) "(.*)": kind "(.*)" is unknown.*$`), "表单第$1项“$2”的类型“$3”无法识别"},
-		{regexp.MustCompile(`^form field (\d+) "(.*)": a choice needs at least two options$`), "表单第$1项“$2”是选择题，至少要有两个选项"},
-		{regexp.MustCompile(`^form field (\d+) "(.*)": options are only for kind choice$`), "表单第$1项“$2”不是选择题，不能有选项"},
+		{regexp.MustCompile(`^form field (\d+) "(.*)": id must be .*$`), "表单第${1}项“${2}”的编号只能用小写字母、数字和下划线"},
+		{regexp.MustCompile(`^form field (\d+) "(.*)": id is reserved.*$`), "表单第${1}项“${2}”的编号与申请人本人信息（姓名、身份证号、电话）重复"},
+		{regexp.MustCompile(`^form field (\d+) "(.*)": id is used twice$`), "表单第${1}项“${2}”的编号重复"},
+		{regexp.MustCompile(`^form field (\d+) "(.*)": label is missing$`), "表单第${1}项“${2}”缺少标题"},
+		{regexp.MustCompile(`^form field (\d+) "(.*)": kind "(.*)" is unknown.*$`), "表单第${1}项“${2}”的类型“${3}”无法识别"},
+		{regexp.MustCompile(`^form field (\d+) "(.*)": a choice needs at least two options$`), "表单第${1}项“${2}”是选择题，至少要有两个选项"},
+		{regexp.MustCompile(`^form field (\d+) "(.*)": options are only for kind choice$`), "表单第${1}项“${2}”不是选择题，不能有选项"},
 		{regexp.MustCompile(`^channels is missing$`), "缺少办理渠道"},
-		{regexp.MustCompile(`^channel "(.*)" is unknown.*$`), "办理渠道“$1”无法识别（应为 window、agent、online 或 phone）"},
+		{regexp.MustCompile(`^channel "(.*)" is unknown.*$`), "办理渠道“${1}”无法识别（应为 window、agent、online 或 phone）"},
 		{regexp.MustCompile(`^fee is missing.*$`), "缺少收费说明（不收费请写“不收费”）"},
 		{regexp.MustCompile(`^result is missing$`), "缺少办理结果"},
 		{regexp.MustCompile(`^catalog has trailing data after the JSON object$`), "文件在目录 JSON 之后还有多余的内容"},
-		{regexp.MustCompile(`^catalog is not valid JSON in the published format: json: unknown field "(.*)"$`), "有无法识别的字段“$1”（可能拼错了，请对照目录格式说明）"},
-		{regexp.MustCompile(`^catalog is not valid JSON in the published format: json: cannot unmarshal (\S+) into Go struct field (\S+) of type (\S+)$`), "字段 $2 的值类型不对（应为 $3，文件里是 $1）"},
-		{regexp.MustCompile(`^catalog is not valid JSON in the published format: (.*)$`), "文件不是规定格式的 JSON 目录（$1）"},
+		{regexp.MustCompile(`^catalog is not valid JSON in the published format: json: unknown field "(.*)"$`), "有无法识别的字段“${1}”（可能拼错了，请对照目录格式说明）"},
+		{regexp.MustCompile(`^catalog is not valid JSON in the published format: json: cannot unmarshal (\S+) into Go struct field (\S+) of type (\S+)$`), "字段 ${2} 的值类型不对（应为 ${3}，文件里是 ${1}）"},
+		{regexp.MustCompile(`^catalog is not valid JSON in the published format: (.*)$`), "文件不是规定格式的 JSON 目录（${1}）"},
 	}
 )
 
@@ -358,6 +360,8 @@ func catalogProblemsZh(err error) []string {
 		if zh == "" {
 			zh = "格式问题（原文：" + line + "）"
 		}
+		zh = innerMain.ReplaceAllString(zh, "第${1}个主项“${2}”（${3}）")
+		zh = innerSub.ReplaceAllString(zh, "子项“${1}”（${2}）")
 		out = append(out, prefix+zh)
 	}
 	return out
@@ -370,12 +374,12 @@ func holidayProblemZh(err error) string {
 		re *regexp.Regexp
 		zh string
 	}{
-		{regexp.MustCompile(`^holiday calendar is not valid JSON: (.*)$`), "文件不是规定格式的节假日安排 JSON（$1）"},
-		{regexp.MustCompile(`^holiday calendar: year (-?\d+) is not plausible$`), "年份 $1 不合理"},
-		{regexp.MustCompile(`^holiday calendar (\d+): days_off date "(.*)" is not a date in \d+$`), "$1年的放假日期“$2”不是$1年内的日期"},
-		{regexp.MustCompile(`^holiday calendar (\d+): working_weekends date "(.*)" is not a date in \d+$`), "$1年的调休上班日期“$2”不是$1年内的日期"},
-		{regexp.MustCompile(`^holiday calendar (\d+): working weekend (\S+) is a (\w+)$`), "$1年的调休上班日 $2 不是周末（是 $3）"},
-		{regexp.MustCompile(`^holiday calendar (\d+): (\S+) is both a day off and a working day$`), "$1年的 $2 既是放假日又是调休上班日"},
+		{regexp.MustCompile(`^holiday calendar is not valid JSON: (.*)$`), "文件不是规定格式的节假日安排 JSON（${1}）"},
+		{regexp.MustCompile(`^holiday calendar: year (-?\d+) is not plausible$`), "年份 ${1} 不合理"},
+		{regexp.MustCompile(`^holiday calendar (\d+): days_off date "(.*)" is not a date in \d+$`), "${1}年的放假日期“${2}”不是${1}年内的日期"},
+		{regexp.MustCompile(`^holiday calendar (\d+): working_weekends date "(.*)" is not a date in \d+$`), "${1}年的调休上班日期“${2}”不是${1}年内的日期"},
+		{regexp.MustCompile(`^holiday calendar (\d+): working weekend (\S+) is a (\w+)$`), "${1}年的调休上班日 ${2} 不是周末（是 ${3}）"},
+		{regexp.MustCompile(`^holiday calendar (\d+): (\S+) is both a day off and a working day$`), "${1}年的 ${2} 既是放假日又是调休上班日"},
 	} {
 		if r.re.MatchString(msg) {
 			return r.re.ReplaceAllString(msg, r.zh)
