@@ -149,7 +149,7 @@ func checkPoint(code, name string) string {
 func (h *handler) enrollCode(w http.ResponseWriter, r *http.Request, who *Staff) {
 	ctx := r.Context()
 	code, name := strings.TrimSpace(r.FormValue("point_code")), strings.TrimSpace(r.FormValue("point_name"))
-	p, err := h.newDevicesPage(ctx, who, "")
+	p, err := h.newDevicesPage(ctx, who, r.FormValue("point"))
 	if err != nil {
 		h.staffFail(w, who, err)
 		return
