@@ -3,6 +3,7 @@ package district_test
 import (
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"fmt"
 	"io"
 	"log"
@@ -10,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -65,11 +67,7 @@ const (
 func newStaffEnv(t testing.TB) *staffEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := district.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStaffStore(t)
 	c := &clock{t: fixtureNow.Add(-20 * 24 * time.Hour)}
 	st.Now = c.Now
 	var logs strings.Builder
@@ -156,6 +154,42 @@ func newStaffEnv(t testing.TB) *staffEnv {
 	}
 	c.Set(fixtureNow)
 	return e
+}
+
+// openStaffStore opens a SQLite store, or, when DISTRICT_TEST_PG names a
+// PostgreSQL server (postgres://user@host:port/db), a fresh database on it,
+// so the same tests check the pages' SQL on both engines.
+func openStaffStore(t testing.TB) *district.Store {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := ""
+	if admin := os.Getenv("DISTRICT_TEST_PG"); admin != "" {
+		conn, err := sql.Open("pgx", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		name := fmt.Sprintf("staff_test_%d", time.Now().UnixNano())
+		if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+			t.Fatalf("PostgreSQL at DISTRICT_TEST_PG: %v", err)
+		}
+		u, _ := url.Parse(admin)
+		u.Path = "/" + name
+		dbURL = u.String()
+		t.Cleanup(func() {
+			c, err := sql.Open("pgx", admin)
+			if err == nil {
+				c.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+				c.Close()
+			}
+		})
+	}
+	st, err := district.OpenDB(ctx, t.TempDir(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 type writerFunc func(p []byte) (int, error)
