@@ -23,10 +23,10 @@ type statusEvent struct {
 
 // matterRecord is one submission as the figures see it.
 type matterRecord struct {
-	Point   string    // service point code
-	Matter  string    // sub-item code
-	Created time.Time // saved by the village agent
-	History []statusEvent
+	Point   string        // service point code
+	Matter  string        // sub-item code
+	Created time.Time     // saved by the village agent
+	History []statusEvent // every status it took, in order
 }
 
 // verdict is what the figures count of one submission.
@@ -71,13 +71,13 @@ func villagePoint(code string) bool {
 //   - Days: working days after the start's day up to the day it was done.
 func judge(m matterRecord, limit kiosk.TimeLimit, ok bool, cal *kiosk.Calendar, now time.Time) verdict {
 	start := m.Created
-	status, statusAt := kiosk.StatusReceived, m.Created
-	var doneAt time.Time
+	status := kiosk.StatusReceived
+	var doneAt, returnedAt time.Time
 	returned := false
 	for _, e := range m.History {
 		switch e.Status {
 		case kiosk.StatusReturned:
-			returned = true
+			returned, returnedAt = true, e.At
 		case kiosk.StatusReceived:
 			if returned {
 				start, returned = e.At, false
@@ -85,10 +85,10 @@ func judge(m matterRecord, limit kiosk.TimeLimit, ok bool, cal *kiosk.Calendar, 
 		case kiosk.StatusDone:
 			doneAt = e.At
 		}
-		status, statusAt = e.Status, e.At
+		status = e.Status
 	}
 	v := verdict{Known: ok, Done: status == kiosk.StatusDone}
-	abandoned := status == kiosk.StatusReturned && now.Sub(statusAt) > abandonAfter
+	abandoned := status == kiosk.StatusReturned && now.Sub(returnedAt) > abandonAfter
 	v.NoTravel = villagePoint(m.Point) && status != kiosk.StatusRefused && !abandoned
 	startDay := day(start)
 	if v.Done {

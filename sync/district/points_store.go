@@ -118,9 +118,12 @@ func (s *Store) matterRecords(ctx context.Context, from time.Time) ([]factRecord
 	return out, rows.Err()
 }
 
-// deviceCounts counts, from the facts matterRecords brought up to date, each device's submissions saved since today and since
+// deviceCounts counts each device's submissions saved since today and since
 // month (start of the day and of the month in China time).
 func (s *Store) deviceCounts(ctx context.Context, today, month time.Time) (map[string][2]int, error) {
+	if err := s.refreshFacts(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT device_id, count(*) FILTER (WHERE created_at >= ?), count(*)
 		FROM submission_facts WHERE created_at >= ? GROUP BY device_id`, factStamp(today), factStamp(month))
 	if err != nil {
