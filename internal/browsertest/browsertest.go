@@ -60,10 +60,22 @@ func New(t testing.TB, width, height int) context.Context {
 // tests saw.
 func Screenshot(t testing.TB, ctx context.Context, path string) {
 	t.Helper()
+	shoot(t, ctx, path, chromedp.FullScreenshot(100))
+}
+
+// ScreenshotWindow is Screenshot of what the window shows, as a person
+// sees it before scrolling.
+func ScreenshotWindow(t testing.TB, ctx context.Context, path string) {
+	t.Helper()
+	shoot(t, ctx, path, chromedp.CaptureScreenshot())
+}
+
+func shoot(t testing.TB, ctx context.Context, path string, action chromedp.Action[[]byte]) {
+	t.Helper()
 	if os.Getenv("UPDATE_SCREENSHOTS") != "1" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, action)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", path, err)
 	}

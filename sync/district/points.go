@@ -477,7 +477,7 @@ func (s *Store) cachedTally(ctx context.Context, now time.Time) (*tally, error) 
 // monthChart lays out one bar per month: its height the matters taken, the
 // on-time rate written under it.
 func monthChart(months []figures, from time.Time) chartView {
-	const barW, gap, top, plotH = 44, 22, 24, 130
+	const barW, gap, top, plotH = 44, 22, 20, 80
 	v := chartView{Width: len(months)*(barW+gap) + gap, Base: top + plotH}
 	v.Height = v.Base + 48
 	peak := 0

@@ -16,7 +16,7 @@ import (
 // fillDistrict writes, straight into the tables, 354 service points with a
 // kiosk each and subs submissions spread over the last six months, each
 // received, accepted and mostly done.
-func fillDistrict(b *testing.B, st *Store, now time.Time, subs int) {
+func fillDistrict(b testing.TB, st *Store, now time.Time, subs int) {
 	b.Helper()
 	ctx := context.Background()
 	tx, err := st.db.BeginTx(ctx, nil)
