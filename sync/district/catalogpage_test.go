@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keqiao/villagekiosk/internal/pgtest"
+
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/assets"
 )
@@ -71,8 +73,11 @@ func editedCatalog(t testing.TB) (*kiosk.Catalog, []byte) {
 	return c, catalogJSON(t, c)
 }
 
-func TestCatalogPage(t *testing.T) {
-	e := newStaffEnv(t)
+// TestCatalogPage runs on SQLite and on PostgreSQL.
+func TestCatalogPage(t *testing.T) { pgtest.Engines(t, testCatalogPage) }
+
+func testCatalogPage(t *testing.T, dbURL string) {
+	e := newStaffEnvOn(t, dbURL)
 	s := signIn(t, e.srv.URL)
 	ctx := context.Background()
 	shipped := shippedCatalog(t)
@@ -124,6 +129,9 @@ func TestCatalogPage(t *testing.T) {
 		got, gotSHA, err := e.st.Catalog(ctx)
 		if err != nil || !bytes.Equal(got, doc) || gotSHA != sha {
 			t.Fatalf("published %d bytes %s (%v), want the staged document", len(got), gotSHA, err)
+		}
+		if n := e.audited(t, "2026.2", "catalog.publish"); n != 1 {
+			t.Errorf("audit: %d catalog.publish lines, want 1", n)
 		}
 		page := s.get(p.Location)
 		if !strings.Contains(page.Body, "新目录已发布") || !strings.Contains(page.Body, "<dd>2026.2</dd>") {
@@ -217,6 +225,9 @@ func TestCatalogPage(t *testing.T) {
 		}
 		if got, _, err := e.st.Document(ctx, "holidays", "2027"); err != nil || !bytes.Equal(got, doc) {
 			t.Fatalf("store: %v", err)
+		}
+		if n := e.audited(t, "2027", "holidays.publish"); n != 1 {
+			t.Errorf("audit: %d holidays.publish lines, want 1", n)
 		}
 	})
 	t.Run("ErrHolidays", func(t *testing.T) {

@@ -269,7 +269,7 @@ func (h *handler) setAgent(w http.ResponseWriter, r *http.Request, who *Staff) {
 	if admin {
 		role = "admin"
 	}
-	if err := h.audit(ctx, who, r, "agent.set", point, role); err != nil {
+	if err := h.audit(ctx, who, r, "agent.set", point, name+" "+role); err != nil {
 		h.staffFail(w, who, err)
 		return
 	}
@@ -294,7 +294,7 @@ func (h *handler) stopAgent(w http.ResponseWriter, r *http.Request, who *Staff) 
 		h.render(w, http.StatusNotFound, "devices", p)
 		return
 	}
-	if err := h.audit(ctx, who, r, "agent.stop", point, ""); err != nil {
+	if err := h.audit(ctx, who, r, "agent.stop", point, name); err != nil {
 		h.staffFail(w, who, err)
 		return
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keqiao/villagekiosk/internal/pgtest"
+
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
 
@@ -35,8 +37,11 @@ func decodeQR(t *testing.T, png []byte) string {
 	return strings.TrimSpace(string(out))
 }
 
-func TestDevicesPage(t *testing.T) {
-	e := newStaffEnv(t)
+// TestDevicesPage runs on SQLite and on PostgreSQL.
+func TestDevicesPage(t *testing.T) { pgtest.Engines(t, testDevicesPage) }
+
+func testDevicesPage(t *testing.T, dbURL string) {
+	e := newStaffEnvOn(t, dbURL)
 	s := signIn(t, e.srv.URL)
 	ctx := context.Background()
 
@@ -64,6 +69,9 @@ func TestDevicesPage(t *testing.T) {
 		}
 		if got := decodeQR(t, png); got != m[1] {
 			t.Fatalf("the QR holds %q, want only the code %q", got, m[1])
+		}
+		if n := e.audited(t, "330603107207", "enroll_code.issue"); n != 1 {
+			t.Errorf("audit: %d enroll_code.issue lines, want 1", n)
 		}
 		// A new kiosk enrols with it, once.
 		_, key, _ := ed25519.GenerateKey(nil)
@@ -100,6 +108,9 @@ func TestDevicesPage(t *testing.T) {
 		}
 		if d, _ := e.st.Device(ctx, id); !d.Revoked {
 			t.Fatal("not revoked")
+		}
+		if n := e.audited(t, id, "device.revoke"); n != 1 {
+			t.Errorf("audit: %d device.revoke lines, want 1", n)
 		}
 		err := e.kiosks["online"].SendHeartbeat(ctx, kiosksync.Heartbeat{})
 		if ce, ok := err.(*kiosksync.Error); !ok || ce.Code != kiosksync.ERevoked {
@@ -169,6 +180,9 @@ func TestDevicesPage(t *testing.T) {
 			if list, _ := e.st.Roster(ctx, codeWanghua); len(list) != 1 {
 				t.Fatalf("a refused agent changed the roster: %+v", list)
 			}
+			if n := e.audited(t, codeWanghua, "agent.set"); n != 1 {
+				t.Fatalf("audit: %d agent.set lines, want only the one that was saved", n)
+			}
 		})
 	}
 	t.Run("StopAgent", func(t *testing.T) {
@@ -180,6 +194,9 @@ func TestDevicesPage(t *testing.T) {
 		list, _ := e.st.Roster(ctx, codeWanghua)
 		if len(list) != 1 || list[0].Active {
 			t.Fatalf("roster: %+v", list)
+		}
+		if n := e.audited(t, codeWanghua, "agent.stop"); n != 1 {
+			t.Errorf("audit: %d agent.stop lines, want 1", n)
 		}
 		if !strings.Contains(s.get(p.Location).Body, "<td>王芳</td><td>管理员</td><td>已停用</td>") {
 			t.Error("the roster does not show 王芳 stopped")

@@ -30,11 +30,9 @@ func TestPointsPage_Browser354(t *testing.T) {
 	srv := httptest.NewServer(NewHandler(st, Options{Name: "柯桥区人力资源和社会保障局"}))
 	defer srv.Close()
 
+	cookie := staffCookie(t, st)
 	b := browsertest.New(t, 1366, 768)
-	if _, err := chromedp.Call(b, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(b, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{testStaffHeader: "zhangwei"}}); err != nil {
+	if _, err := chromedp.Call(b, network.SetCookie, network.SetCookieParams{Name: cookie.Name, Value: cookie.Value, URL: srv.URL + "/staff/"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(b, chromedp.Navigate(srv.URL+"/staff/points?sort=state"), chromedp.WaitVisible(chromedp.CSS("#points"))); err != nil {

@@ -17,7 +17,7 @@ func browserSignIn(t *testing.T, ctx context.Context, base string) {
 		chromedp.SendKeys(chromedp.CSS("#username"), staffUser),
 		chromedp.SendKeys(chromedp.CSS("#password"), staffPassword),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#inbox, .muted"))); err != nil {
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/staff/logout"]`))); err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
 }
@@ -73,7 +73,7 @@ func TestPointsPage_Browser(t *testing.T) {
 		t.Fatalf("the point's name should read as typed, got %q %v", text, err)
 	}
 	// Only the problems.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.tabs a:nth-child(2)`)), chromedp.WaitVisible(chromedp.CSS("#points"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.tabs a:nth-child(2)`)), chromedp.WaitVisible(chromedp.CSS(`.tabs a.on:nth-child(2)`))); err != nil {
 		t.Fatal(err)
 	}
 	shown, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#shown")))

@@ -3,7 +3,6 @@ package district_test
 import (
 	"context"
 	"crypto/ed25519"
-	"database/sql"
 	"fmt"
 	"io"
 	"log"
@@ -11,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -64,10 +62,17 @@ const (
 	nameScript  = `柯岩<script>alert("x")</script>村`
 )
 
-func newStaffEnv(t testing.TB) *staffEnv {
+func newStaffEnv(t testing.TB) *staffEnv { return newStaffEnvOn(t, "") }
+
+// newStaffEnvOn builds it on the engine of dbURL ("" for SQLite).
+func newStaffEnvOn(t testing.TB, dbURL string) *staffEnv {
 	t.Helper()
 	ctx := context.Background()
-	st := openStaffStore(t)
+	st, err := district.OpenDB(ctx, t.TempDir(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	c := &clock{t: fixtureNow.Add(-20 * 24 * time.Hour)}
 	st.Now = c.Now
 	var logs strings.Builder
@@ -156,42 +161,6 @@ func newStaffEnv(t testing.TB) *staffEnv {
 	return e
 }
 
-// openStaffStore opens a SQLite store, or, when DISTRICT_TEST_PG names a
-// PostgreSQL server (postgres://user@host:port/db), a fresh database on it,
-// so the same tests check the pages' SQL on both engines.
-func openStaffStore(t testing.TB) *district.Store {
-	t.Helper()
-	ctx := context.Background()
-	dbURL := ""
-	if admin := os.Getenv("DISTRICT_TEST_PG"); admin != "" {
-		conn, err := sql.Open("pgx", admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		name := fmt.Sprintf("staff_test_%d", time.Now().UnixNano())
-		if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-			t.Fatalf("PostgreSQL at DISTRICT_TEST_PG: %v", err)
-		}
-		u, _ := url.Parse(admin)
-		u.Path = "/" + name
-		dbURL = u.String()
-		t.Cleanup(func() {
-			c, err := sql.Open("pgx", admin)
-			if err == nil {
-				c.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-				c.Close()
-			}
-		})
-	}
-	st, err := district.OpenDB(ctx, t.TempDir(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
@@ -271,4 +240,24 @@ func (s *staffClient) post(path string, form url.Values) page {
 
 func noRedirect() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// audited counts the audit log's lines about subject with action, each by
+// the signed-in staff member.
+func (e *staffEnv) audited(t testing.TB, subject, action string) int {
+	t.Helper()
+	lines, err := e.st.StaffAuditLog(context.Background(), subject, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range lines {
+		if l.Action == action {
+			if l.Username != staffUser {
+				t.Errorf("audit line by %q, want %q", l.Username, staffUser)
+			}
+			n++
+		}
+	}
+	return n
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/keqiao/villagekiosk/internal/pgtest"
 )
 
 // rowsShown lists the devices of the monitor's table, in order.
@@ -17,8 +19,11 @@ func rowsShown(body string) []string {
 	return out
 }
 
-func TestPointsPage(t *testing.T) {
-	e := newStaffEnv(t)
+// TestPointsPage runs on SQLite and on PostgreSQL.
+func TestPointsPage(t *testing.T) { pgtest.Engines(t, testPointsPage) }
+
+func testPointsPage(t *testing.T, dbURL string) {
+	e := newStaffEnvOn(t, dbURL)
 	s := signIn(t, e.srv.URL)
 	label := map[string]string{}
 	for l, id := range e.devices {
