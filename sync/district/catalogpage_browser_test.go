@@ -1,12 +1,16 @@
 package district_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/browsertest"
 )
 
@@ -19,21 +23,49 @@ func text(t *testing.T, ctx context.Context, css string) string {
 	return s
 }
 
-// TestCatalogPage_Browser looks at a staged catalog's differences in
-// Chromium and publishes it with the page's button.
+// TestCatalogPage_Browser uploads catalogs from Chromium's file picker: a
+// broken one is refused with its problems in Chinese; a good one shows its
+// differences and is published with the page's button.
 func TestCatalogPage_Browser(t *testing.T) {
 	e := newStaffEnv(t)
-	s := signIn(t, e.srv.URL)
-	_, doc := editedCatalog(t)
-	up := s.upload("/staff/catalog/upload", "catalog", "2026.2.json", doc, s.csrf("/staff/catalog"))
-	if up.Status != 303 {
-		t.Fatalf("upload: %d", up.Status)
+	dir := t.TempDir()
+	bad := shippedCatalog(t)
+	bad.Version = "2026.2"
+	sub := &bad.MainItems[2].SubItems[0]
+	sub.TimeLimit = kiosk.TimeLimit{PromisedDays: 30, StatutoryDays: 20}
+	sub.Materials[0].Copies = 0
+	bad.MainItems[0].SubItems[1].Channels = []kiosk.Channel{"fax"}
+	badFile, goodFile := filepath.Join(dir, "目录2026.2-有误.json"), filepath.Join(dir, "目录2026.2.json")
+	_, good := editedCatalog(t)
+	if err := os.WriteFile(badFile, catalogJSON(t, bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goodFile, good, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	ctx := browsertest.New(t, 1366, 768)
 	browserSignIn(t, ctx, e.srv.URL)
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+up.Location), chromedp.WaitVisible(chromedp.CSS("#diff"))); err != nil {
-		t.Fatal(err)
+	upload := func(file, waitFor string) {
+		t.Helper()
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(e.srv.URL+"/staff/catalog"),
+			chromedp.SetUploadFiles(chromedp.CSS(`input[name=catalog]`), []string{file}),
+			chromedp.Click(chromedp.CSS(`form[action="/staff/catalog/upload"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(waitFor)),
+		); err != nil {
+			t.Fatal(err)
+		}
 	}
+	upload(badFile, "#problems")
+	problems := text(t, ctx, "#problems")
+	for _, want := range []string{"承诺时限30个工作日超过了法定时限20个工作日", "的份数至少为1", "办理渠道“fax”无法识别", "子项“" + sub.Name + "”"} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("the problems read %q, want …%s…", problems, want)
+		}
+	}
+	browsertest.Screenshot(t, ctx, "docs/screenshots/staff-catalog-errors.png")
+
+	upload(goodFile, "#diff")
 	browsertest.Screenshot(t, ctx, "docs/screenshots/staff-catalog-diff.png")
 	if got := text(t, ctx, "#changed"); !strings.Contains(got, "承诺10个工作日 → 承诺5个工作日") || !strings.Contains(got, "增加：近期免冠照片") {
 		t.Errorf("the changed items read %q", got)
@@ -46,6 +78,9 @@ func TestCatalogPage_Browser(t *testing.T) {
 	}
 	if got := text(t, ctx, "#current"); !strings.Contains(got, "2026.2") {
 		t.Fatalf("after publishing the page shows %q", got)
+	}
+	if doc, _, err := e.st.Catalog(context.Background()); err != nil || !bytes.Equal(doc, good) {
+		t.Fatalf("published: %v", err)
 	}
 }
 
