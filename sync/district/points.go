@@ -40,9 +40,9 @@ type deviceRow struct {
 	OnTime                   string // the point's on-time rate this month
 	Reasons                  []string
 
-	seen    time.Time
-	problem int // 2 stale, 1 other problem, 0 none
-	revoked bool
+	seen, enrolled time.Time
+	problem        int // 2 stale, 1 other problem, 0 none
+	revoked        bool
 }
 
 type sortCol struct {
@@ -143,7 +143,7 @@ func printerLabel(p string) (string, bool) {
 
 // deviceRows reads every kiosk and judges its state at now.
 func (s *Store) deviceRows(ctx context.Context, now time.Time) ([]deviceRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, point_code, point_name, app_version, revoked_at, last_seen, heartbeat FROM devices`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, point_code, point_name, app_version, enrolled_at, revoked_at, last_seen, heartbeat FROM devices`)
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +152,8 @@ func (s *Store) deviceRows(ctx context.Context, now time.Time) ([]deviceRow, err
 	for rows.Next() {
 		var d deviceRow
 		var revoked, seen sql.NullString
-		var hbText string
-		if err := rows.Scan(&d.ID, &d.PointCode, &d.PointName, &d.Version, &revoked, &seen, &hbText); err != nil {
+		var hbText, enrolled string
+		if err := rows.Scan(&d.ID, &d.PointCode, &d.PointName, &d.Version, &enrolled, &revoked, &seen, &hbText); err != nil {
 			return nil, err
 		}
 		var hb kiosksync.Heartbeat
@@ -161,6 +161,7 @@ func (s *Store) deviceRows(ctx context.Context, now time.Time) ([]deviceRow, err
 		if hb.AppVersion != "" {
 			d.Version = hb.AppVersion
 		}
+		d.enrolled, _ = time.Parse(time.RFC3339Nano, enrolled)
 		judgeDevice(&d, revoked, seen, hb, now)
 		out = append(out, d)
 	}
@@ -187,6 +188,8 @@ func judgeDevice(d *deviceRow, revoked, seen sql.NullString, hb kiosksync.Heartb
 		return
 	}
 	switch {
+	case !seen.Valid && now.Sub(d.enrolled) <= staleAfter:
+		d.State, d.Class = "未联系", "off"
 	case !seen.Valid:
 		d.State, d.Class = "未联系", "stale"
 	case now.Sub(d.seen) <= onlineWithin:
@@ -199,7 +202,9 @@ func judgeDevice(d *deviceRow, revoked, seen sql.NullString, hb kiosksync.Heartb
 		d.Reasons = append(d.Reasons, why)
 		d.problem = max(d.problem, 1)
 	}
-	if !seen.Valid {
+	if !seen.Valid && now.Sub(d.enrolled) <= staleAfter {
+		d.Reasons = append(d.Reasons, "注册于"+ago(now.Sub(d.enrolled))+"，还没有同步过")
+	} else if !seen.Valid {
 		stale("注册后从未联系区平台：请检查网络，或确认终端已完成注册")
 	} else if age := now.Sub(d.seen); age > staleAfter {
 		stale(fmt.Sprintf("超过1天未联系：最后联系在%s（%s）", d.Ago, d.seen.In(kiosk.ChinaTime).Format("1月2日 15:04")))

@@ -1,13 +1,17 @@
 package district_test
 
 import (
+	"context"
+	"crypto/ed25519"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keqiao/villagekiosk/internal/pgtest"
+	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
 
 // rowsShown lists the devices of the monitor's table, in order.
@@ -54,6 +58,14 @@ func testPointsPage(t *testing.T, dbURL string) {
 		row := regexp.MustCompile(`(?s)data-device="` + e.devices["online"] + `".*?</tr>`).FindString(p.Body)
 		if !regexp.MustCompile(`(?s)<td class="n">1</td>\s*<td class="n">6</td>`).MatchString(row) {
 			t.Errorf("王化村's row should count 1 today and 6 this month: %s", row)
+		}
+	})
+	t.Run("PerPointFigures", func(t *testing.T) {
+		p := s.get("/staff/points")
+		row := regexp.MustCompile(`(?s)<td><a href="/staff/points\?point=330603101201">王化村</a></td>.*?</tr>`).FindString(p.Body)
+		want := `<td class="n">6</td><td class="n">83.3%</td><td class="n">16.7%</td><td class="n">50.0%</td><td class="n">3.7</td>`
+		if !strings.Contains(row, want) {
+			t.Fatalf("王化村's figures row: %s", row)
 		}
 	})
 	t.Run("EscapesPointNames", func(t *testing.T) {
@@ -126,6 +138,33 @@ func testPointsPage(t *testing.T, dbURL string) {
 		resp.Body.Close()
 		if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/staff/login") {
 			t.Fatalf("got %d %s, want a redirect to the sign-in", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	t.Run("JustEnrolledIsNotAProblemYet", func(t *testing.T) {
+		ctx := context.Background()
+		code, _, err := e.st.CreateEnrollCode(ctx, "330603108208", "福全村")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, key, _ := ed25519.GenerateKey(nil)
+		k := &kiosksync.Client{BaseURL: e.srv.URL, Key: key, Now: e.clock.Now}
+		reply, err := k.Enroll(ctx, code, "1.4.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := s.get("/staff/points")
+		row := regexp.MustCompile(`(?s)data-device="` + reply.DeviceID + `".*?</tr>`).FindString(p.Body)
+		if !strings.Contains(p.Body, `<tr class="off" data-device="`+reply.DeviceID) || !strings.Contains(row, "还没有同步过") {
+			t.Fatalf("a kiosk enrolled a moment ago: %s", row)
+		}
+		if got := strings.Join(labels(s.get("/staff/points?problems=1").Body), ","); got != "script,stale,backlog,never" {
+			t.Fatalf("problems: got %s", got)
+		}
+		e.clock.Set(fixtureNow.Add(25 * time.Hour))
+		defer e.clock.Set(fixtureNow)
+		// A day on, the session has expired too: sign in again.
+		if p := signIn(t, e.srv.URL).get("/staff/points"); !strings.Contains(p.Body, `<tr class="stale" data-device="`+reply.DeviceID) {
+			t.Fatal("a day after enrolment with no sync it should be a problem")
 		}
 	})
 }
