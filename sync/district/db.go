@@ -123,3 +123,30 @@ func (t *tx) lockEntry(ctx context.Context, key string) error {
 	_, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, lockClassEntry, key)
 	return err
 }
+
+const lockClassFile = int32(3)
+
+// lockFile holds, across every districtd instance sharing this PostgreSQL
+// database, the right to append to the attachment named sha, until the
+// returned func is called: two instances behind a load balancer sharing one
+// attachment folder must not append the same chunk twice. DirBlobs'
+// in-process lock covers SQLite's single instance.
+func (d *db) lockFile(ctx context.Context, sha string) (func(), error) {
+	if d.dialect != postgresDialect {
+		return func() {}, nil
+	}
+	conn, err := d.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, lockClassFile, sha); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		// A fresh context: the request's may be cancelled, and the lock must
+		// go back with the connection either way.
+		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, lockClassFile, sha)
+		conn.Close()
+	}, nil
+}

@@ -260,7 +260,17 @@ func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, ch
 		h.fail(w, errTotal)
 		return
 	}
+	if !ValidSHA(sha) {
+		h.fail(w, kiosk.Errorf(kiosk.EInvalid, "an attachment is named by its SHA-256 in lower-case hex"))
+		return
+	}
+	unlock, err := h.st.db.lockFile(r.Context(), sha)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
 	have, complete, err := h.st.Blobs.Append(sha, offset, total, chunk)
+	unlock()
 	if err != nil {
 		h.fail(w, err)
 		return

@@ -489,3 +489,50 @@ func TestProtocolErrors(t *testing.T) {
 		t.Fatalf("a large limit is capped, not refused: %d", resp.StatusCode)
 	}
 }
+
+// TestTwoInstancesOneFile: two districtd instances behind a load balancer
+// share one PostgreSQL database and one attachment folder; copies of the
+// same chunk sent to both at once are appended once.
+func TestTwoInstancesOneFile(t *testing.T) {
+	ctx := context.Background()
+	dbURL, dir := pgtest.URL(t), t.TempDir()
+	var stores []*district.Store
+	var urls []string
+	for i := 0; i < 2; i++ {
+		st, err := district.OpenDB(ctx, dir, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		srv := httptest.NewServer(district.NewHandler(st, district.Options{}))
+		t.Cleanup(srv.Close)
+		stores, urls = append(stores, st), append(urls, srv.URL)
+	}
+	code, _, _ := stores[0].CreateEnrollCode(ctx, "330603101201", "王化村")
+	_, key, _ := ed25519.GenerateKey(nil)
+	reply, err := (&kiosksync.Client{BaseURL: urls[0], Key: key}).Enroll(ctx, code, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	via := func(i int) *kiosksync.Client {
+		return &kiosksync.Client{BaseURL: urls[i%2], Key: key, DeviceID: reply.DeviceID}
+	}
+	const chunk, chunks = 64 << 10, 12
+	data := bytes.Repeat([]byte("y"), chunk*chunks)
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	for round := 0; round < chunks; round++ {
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				via(i).PutChunk(ctx, sha, int64(round*chunk), int64(len(data)), data[round*chunk:(round+1)*chunk])
+			}()
+		}
+		wg.Wait()
+	}
+	if st, err := via(1).AttachmentState(ctx, sha); err != nil || !st.Complete || st.Have != int64(len(data)) {
+		t.Fatalf("after 8 copies of each chunk across two instances: %+v %v", st, err)
+	}
+}
