@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -57,6 +58,13 @@ func (h *handler) staff(next func(w http.ResponseWriter, r *http.Request, who *S
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
+			if err := parseForm(r); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					h.refuse(w, http.StatusRequestEntityTooLarge, "提交的内容太大（最多8MB），没有保存。上传的文件请小于4MB。")
+					return
+				}
+			}
 			if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(who.CSRF)) != 1 {
 				h.refuse(w, http.StatusForbidden, "这个表单已失效（页面放置太久，或不是从本系统提交的）。请回到上一页，刷新后再试。")
 				return
@@ -64,6 +72,15 @@ func (h *handler) staff(next func(w http.ResponseWriter, r *http.Request, who *S
 		}
 		next(w, r, who)
 	}
+}
+
+// parseForm reads a posted form, multipart or not, so an over-large body is
+// told apart from a missing CSRF token.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(8 << 20)
+	}
+	return r.ParseForm()
 }
 
 // sameOrigin checks the browser's Origin (or, failing that, Referer)

@@ -205,3 +205,14 @@ func TestStaffAttachment(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffTooLarge: a post over the 8 MB every staff form allows is told
+// as too large, not as an expired form, and nothing is kept.
+func TestStaffTooLarge(t *testing.T) {
+	e := newStaffEnv(t)
+	s := signIn(t, e.srv.URL)
+	p := s.upload("/staff/catalog/upload", "catalog", "huge.json", bytes.Repeat([]byte(" "), 9<<20), s.csrf("/staff/catalog"))
+	if p.Status != http.StatusRequestEntityTooLarge || !strings.Contains(p.Body, "太大") || strings.Contains(p.Body, "已失效") {
+		t.Fatalf("a 9 MB upload: %d", p.Status)
+	}
+}
