@@ -206,13 +206,21 @@ func TestStaffAttachment(t *testing.T) {
 	}
 }
 
-// TestStaffTooLarge: a post over the 8 MB every staff form allows is told
-// as too large, not as an expired form, and nothing is kept.
+// TestStaffTooLarge: a post over what a staff form allows is told as too
+// large, not as an expired form, and nothing is kept.
 func TestStaffTooLarge(t *testing.T) {
 	e := newStaffEnv(t)
 	s := signIn(t, e.srv.URL)
 	p := s.upload("/staff/catalog/upload", "catalog", "huge.json", bytes.Repeat([]byte(" "), 9<<20), s.csrf("/staff/catalog"))
-	if p.Status != http.StatusRequestEntityTooLarge || !strings.Contains(p.Body, "太大") || strings.Contains(p.Body, "已失效") {
-		t.Fatalf("a 9 MB upload: %d", p.Status)
+	if p.Status != http.StatusRequestEntityTooLarge || !strings.Contains(p.Body, "没有保存") || strings.Contains(p.Body, "已失效") {
+		t.Fatalf("a 9 MB upload: %d %s", p.Status, p.Body)
+	}
+	path := "/staff/submissions/" + receivedID
+	p = s.post(path+"/status", url.Values{"csrf": {s.csrf(path)}, "status": {kiosk.StatusReturned}, "note": {strings.Repeat("补", 3<<20)}})
+	if p.Status != http.StatusRequestEntityTooLarge || !strings.Contains(p.Body, "太大") {
+		t.Fatalf("a 9 MB form: %d", p.Status)
+	}
+	if d, _ := e.st.Detail(context.Background(), receivedID); d.Status != kiosk.StatusReceived {
+		t.Fatalf("the matter moved to %s", d.Status)
 	}
 }
