@@ -174,7 +174,10 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	tallies.Delete(s) // the monitor's cached figures go with the store
+	return s.db.Close()
+}
 
 func (s *Store) now() string { return s.Now().UTC().Format(time.RFC3339Nano) }
 
