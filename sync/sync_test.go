@@ -20,6 +20,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/assets"
 	"github.com/keqiao/villagekiosk/internal/pgtest"
 	receipttoken "github.com/keqiao/villagekiosk/receipt/token"
 	"github.com/keqiao/villagekiosk/store"
@@ -568,12 +569,26 @@ func testStatusPage(t *testing.T, dbURL string) {
 	if _, err := sy.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The promised date, counted in working days as the receipt counted it,
+	// by the catalog the district published.
+	doc, _ := os.ReadFile("../testdata/catalog-small.json")
+	if _, err := d.st.PublishCatalog(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	cal, _ := kiosk.ParseHolidayYears(assets.HolidayYears()...)
+	due, _ := cal.AddWorkingDays(sub.CreatedAt, 10)
+	if page := getPage(t, url); !strings.Contains(page, "预计办结") || !strings.Contains(page, due.Format("2006年1月2日")+"前（承诺10个工作日") {
+		t.Fatalf("the open matter's page lacks its expected date %s", due.Format("2006-01-02"))
+	}
 	d.st.SetStatus(ctx, sub.ReceiptNo, kiosk.StatusReturned, "请补交<script>alert(1)</script>近期免冠一寸照片", "区经办员")
 	page := getPage(t, url)
 	for _, want := range []string{"✓ 真实回执，由 王化村 出具", sub.ReceiptNo, "社会保障卡首次申领", "退回补正", "需要补交材料", "&lt;script&gt;"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("status page lacks %q", want)
 		}
+	}
+	if strings.Contains(page, "预计办结") {
+		t.Error("a returned matter still shows a promised date")
 	}
 	for _, personal := range []string{"𠮷野", "11010519491231002X", "13800138000", "<script>"} {
 		if strings.Contains(page, personal) {

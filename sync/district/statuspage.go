@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -25,7 +26,7 @@ type statusPage struct {
 	Title, District, Reason                    string
 	Forged, NotUploaded, Mismatch              bool
 	Point, ReceiptNo, Matter, Received, Status string
-	Next                                       string
+	Next, Expected                             string
 	History                                    []historyLine
 }
 
@@ -96,16 +97,29 @@ func (h *handler) statusPage(w http.ResponseWriter, r *http.Request) {
 		}
 		defer rows.Close()
 		var note string
+		start, returned := sub.CreatedAt, false
 		for rows.Next() {
 			var l historyLine
 			var at string
 			rows.Scan(&l.Status, &l.Note, &at)
 			t, _ := time.Parse(time.RFC3339Nano, at)
 			note = l.Note
+			// After 退回补正 the promise starts again when the material arrives.
+			switch {
+			case l.Status == kiosk.StatusReturned:
+				returned = true
+			case l.Status == kiosk.StatusReceived && returned:
+				start, returned = t, false
+			}
 			l.At, l.Status = t.In(kiosk.ChinaTime).Format("1月2日 15:04"), kiosk.StatusLabel(l.Status)
 			page.History = append(page.History, l)
 		}
 		page.Next = villagerNext(status, note)
+		page.Expected, err = h.st.expected(ctx, &sub, status, start)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
 	}
 	statusTmpl.Execute(w, page)
 }
@@ -141,4 +155,31 @@ func (s *Store) keyring(ctx context.Context) (token.Keyring, error) {
 		keys.Add(ed25519.PublicKey(pub), name)
 	}
 	return keys, rows.Err()
+}
+
+// expected is the status page's line on when the matter should be done: the
+// promised working days of its catalog item counted from when it was taken
+// (or from the supplement after 退回补正), as the receipt counted them, with
+// the published holiday arrangements; empty once it is no longer open.
+func (s *Store) expected(ctx context.Context, sub *kiosk.Submission, status string, start time.Time) (string, error) {
+	if status != kiosk.StatusReceived && status != kiosk.StatusAccepted && status != kiosk.StatusInProgress {
+		return "", nil
+	}
+	book, err := s.limitBook(ctx)
+	if err != nil {
+		return "", err
+	}
+	limit, ok := book.lookup(sub.CatalogVersion, sub.Matter)
+	if !ok {
+		return "", nil
+	}
+	if limit.OnTheSpot {
+		return "即办事项，材料齐全当场办结", nil
+	}
+	cal, err := s.holidayCalendar(ctx)
+	if err != nil {
+		return "", err
+	}
+	due, _ := cal.AddWorkingDays(day(start), limit.PromisedDays)
+	return fmt.Sprintf("%s前（承诺%d个工作日，节假日顺延）", due.Format("2006年1月2日"), limit.PromisedDays), nil
 }
