@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"crypto/ed25519"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,18 @@ func TestBrowser_ReturnReachesKiosk(t *testing.T) {
 	if err := d.st.AddStaff(ctx, "zhangwei", "张伟", "keqiao-2026-rs"); err != nil {
 		t.Fatal(err)
 	}
+	doc, _ := os.ReadFile("../testdata/catalog-small.json")
+	if _, err := d.st.PublishCatalog(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+
+	// The villager scans the receipt the same day: received, with the date
+	// it is promised for.
+	phone := browsertest.New(t, 390, 844)
+	if err := chromedp.Do(phone, chromedp.Navigate(d.srv.URL+"/r/"+tok), chromedp.WaitVisible(chromedp.CSS("#expected"))); err != nil {
+		t.Fatalf("the status page of an open matter has no expected date: %v", err)
+	}
+	browsertest.Screenshot(t, phone, "docs/screenshots/status-page.png")
 
 	b := browsertest.New(t, 1366, 768)
 	if err := chromedp.Do(b, chromedp.Navigate(d.srv.URL+"/staff/"), chromedp.WaitVisible(chromedp.CSS("#username"))); err != nil {
@@ -73,7 +86,6 @@ func TestBrowser_ReturnReachesKiosk(t *testing.T) {
 		t.Fatalf("the kiosk shows %s %q, want returned %q", status, note, reason)
 	}
 
-	phone := browsertest.New(t, 390, 844)
 	if err := chromedp.Do(phone, chromedp.Navigate(d.srv.URL+"/r/"+tok), chromedp.WaitVisible(chromedp.CSS("body"))); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +98,7 @@ func TestBrowser_ReturnReachesKiosk(t *testing.T) {
 	if strings.Contains(text, "𠮷野") || strings.Contains(text, "11010519491231002X") {
 		t.Error("the status page shows personal data")
 	}
-	browsertest.Screenshot(t, phone, "docs/screenshots/status-page.png")
+	browsertest.Screenshot(t, phone, "docs/screenshots/status-page-returned.png")
 	_, other, _ := ed25519.GenerateKey(nil)
 	forged, _ := receipttoken.NewToken(sub, other, time.Now()).Sign(other)
 	if err := chromedp.Do(phone, chromedp.Navigate(d.srv.URL+"/r/"+forged), chromedp.WaitVisible(chromedp.CSS("body"))); err != nil {

@@ -90,13 +90,13 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request, who *Staff) {
 	}
 	now := h.st.Now()
 	for _, row := range rows {
-		l := inboxLine{InboxRow: row, Waited: fmt.Sprintf("%d个工作日", workingDaysBetween(cal, day(row.ReceivedAt), day(now)))}
+		l := inboxLine{InboxRow: row, Waited: fmt.Sprintf("%d个工作日", workingDaysBetween(cal, day(row.TakenAt), day(now)))}
 		if limit, ok := book.lookup("", row.Matter); ok {
 			days := limit.PromisedDays
 			if limit.OnTheSpot {
 				days = 0
 			}
-			due, _ := cal.AddWorkingDays(day(row.ReceivedAt), days)
+			due, _ := cal.AddWorkingDays(day(row.TakenAt), days)
 			l.Due = due.Format("01-02")
 			open := row.Status == kiosk.StatusReceived || row.Status == kiosk.StatusAccepted || row.Status == kiosk.StatusInProgress
 			l.Overdue = open && day(now).After(due)

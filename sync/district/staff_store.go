@@ -224,7 +224,9 @@ type InboxFilter struct {
 type InboxRow struct {
 	ID, ReceiptNo, Matter, MatterName, PointCode, PointName, Status string
 	ReceivedAt                                                      time.Time
-	PromisedDays                                                    int
+	// TakenAt is when the village agent took the matter: the receipt's
+	// promise counts from it.
+	TakenAt time.Time
 }
 
 const inboxPage = 50
@@ -276,6 +278,14 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]InboxRow, bool, err
 			return nil, false, err
 		}
 		r.ReceivedAt, _ = time.Parse(time.RFC3339Nano, at)
+		var taken struct {
+			CreatedAt time.Time `json:"created_at"`
+		}
+		if json.Unmarshal(payload, &taken) == nil && !taken.CreatedAt.IsZero() {
+			r.TakenAt = taken.CreatedAt
+		} else {
+			r.TakenAt = r.ReceivedAt
+		}
 		out = append(out, r)
 	}
 	more := len(out) > inboxPage
