@@ -79,3 +79,21 @@ func TestUserCommands(t *testing.T) {
 		t.Fatalf("disable: %s", errOut)
 	}
 }
+
+// TestDataFolderPrivate: the district's data folder, database and
+// attachments are the service account's alone.
+func TestDataFolderPrivate(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "district")
+	if code, _, errOut := runMain(t, "devices", "--data", data); code != 0 {
+		t.Fatal(errOut)
+	}
+	for path, want := range map[string]os.FileMode{data: 0o700, filepath.Join(data, "district.db"): 0o600, filepath.Join(data, "attachments"): 0o700} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(path), fi.Mode().Perm(), want)
+		}
+	}
+}

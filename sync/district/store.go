@@ -85,6 +85,18 @@ func OpenDB(ctx context.Context, dir, dbURL string) (*Store, error) {
 		d.Close()
 		return nil, err
 	}
+	// Everything villagers gave lives here: the folder and the database
+	// file are the service account's alone.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("restrict the data folder: %w", err)
+	}
+	if d.dialect == sqliteDialect {
+		if err := os.Chmod(filepath.Join(dir, "district.db"), 0o600); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("restrict the database file: %w", err)
+		}
+	}
 	return s, nil
 }
 
