@@ -319,6 +319,7 @@ func cursorCovers(t *testing.T, kdata, ddata, device string) int {
 func (r *rig) finish(fault string, injected int, parkedOK bool, note string) verdict {
 	r.t.Helper()
 	v := check(r.t, r.kdata, r.ddata, r.deviceID, r.acked)
+	r.checkLogs()
 	record(row{Fault: fault, Injected: injected, Submissions: v.Submissions, Lost: v.Lost + v.Waiting, Duplicated: v.Duplicated, Parked: v.Parked, Note: note})
 	v.must(r.t, parkedOK)
 	return v

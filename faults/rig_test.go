@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -35,6 +36,7 @@ type rig struct {
 	srvMu        sync.Mutex // the server is killed from a proxy's goroutine too
 	srv          *exec.Cmd
 	srvLog       *lockedBuffer
+	logs         lockedBuffer // everything both programs printed or logged, for the privacy scan
 	deviceID     string
 
 	mu    sync.Mutex
@@ -106,7 +108,7 @@ func (r *rig) startDistrict() {
 	defer r.srvMu.Unlock()
 	r.srvLog = &lockedBuffer{}
 	srv := exec.Command(districtdBin, "serve", "--addr", r.addr, "--data", r.ddata)
-	srv.Stderr = r.srvLog
+	srv.Stderr = io.MultiWriter(r.srvLog, &r.logs)
 	stdout, _ := srv.StdoutPipe()
 	if err := srv.Start(); err != nil {
 		r.t.Fatal(err)
@@ -163,6 +165,7 @@ func run(timeout time.Duration, bin string, args ...string) (string, error) {
 func (r *rig) kiosk(args ...string) string {
 	r.t.Helper()
 	out, err := run(2*time.Minute, kioskBin, append(args, "--data", r.kdata)...)
+	r.logs.Write([]byte(out))
 	if err != nil {
 		r.t.Fatalf("kiosk %v: %v\n%s", args, err, out)
 	}
@@ -173,6 +176,7 @@ func (r *rig) kiosk(args ...string) string {
 func (r *rig) districtd(args ...string) string {
 	r.t.Helper()
 	out, err := run(time.Minute, districtdBin, append(args, "--data", r.ddata)...)
+	r.logs.Write([]byte(out))
 	if err != nil {
 		r.t.Fatalf("districtd %v: %v\n%s", args, err, out)
 	}
@@ -182,7 +186,24 @@ func (r *rig) districtd(args ...string) string {
 // sync runs one `kiosk sync --once` round; it may fail (the district is
 // down, the network is cut): the output says what moved.
 func (r *rig) sync() (string, error) {
-	return run(3*time.Minute, kioskBin, "sync", "--once", "--data", r.kdata)
+	out, err := run(3*time.Minute, kioskBin, "sync", "--once", "--data", r.kdata)
+	r.logs.Write([]byte(out))
+	return out, err
+}
+
+// personal is what the example submission says about its villager: none of
+// it may appear in what either program prints or logs (PIPL).
+var personal = []string{"330621198001010014", "13800138000", "𠮷野"}
+
+// checkLogs fails the test if anything personal reached a log line.
+func (r *rig) checkLogs() {
+	r.t.Helper()
+	logs := r.logs.String()
+	for _, p := range personal {
+		if strings.Contains(logs, p) {
+			r.t.Errorf("the programs' output and logs contain %q (of %d bytes logged)", p, len(logs))
+		}
+	}
 }
 
 // drain runs rounds until the kiosk has nothing waiting (at most n rounds).
