@@ -110,3 +110,93 @@ func TestBrowser_ReturnReachesKiosk(t *testing.T) {
 	}
 	browsertest.Screenshot(t, phone, "docs/screenshots/status-forged.png")
 }
+
+// TestBrowser_StaffRefusals: in headless Chromium, markup in an applicant's
+// name and in a reason typed by staff shows as text and runs no script (no
+// dialog opens); a form whose CSRF token was taken out is refused and
+// changes nothing; five wrong passwords lock the sign-in, and the right one
+// is refused too until the 15 minutes are over.
+func TestBrowser_StaffRefusals(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrictOn(t, ""), newKiosk(t)
+	sy := k.enroll(t, d)
+	sub := k.save(t, "张三", 2000)
+	if _, err := sy.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const markup = `<script>alert(1)</script>"><img src=x onerror=alert(2)>`
+	evil := *sub
+	evil.ID, evil.ReceiptNo = sub.ID+"-x", sub.ReceiptNo+"-X"
+	evil.Applicant.Name = "李四" + markup
+	if _, err := sy.Client.PostSubmission(ctx, &evil); err != nil { // signed with the kiosk's key
+		t.Fatal(err)
+	}
+	if err := d.st.AddStaff(ctx, "zhangwei", "张伟", "keqiao-2026-rs"); err != nil {
+		t.Fatal(err)
+	}
+
+	b := browsertest.New(t, 1366, 768)
+	dialogs := browsertest.WatchDialogs(t, b)
+	signIn := func(password, wait string) string {
+		t.Helper()
+		if err := chromedp.Do(b,
+			chromedp.Navigate(d.srv.URL+"/staff/login"),
+			chromedp.WaitVisible(chromedp.CSS("#username")),
+			chromedp.SendKeys(chromedp.CSS("#username"), "zhangwei"),
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(wait))); err != nil {
+			t.Fatalf("sign in: %v", err)
+		}
+		text, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("body")))
+		return text
+	}
+	signIn("keqiao-2026-rs", "#inbox")
+
+	// Markup from a kiosk and from staff: text, never script.
+	returnForm := `form.act:has(input[name="status"][value="returned"])`
+	if err := chromedp.Do(b,
+		chromedp.Navigate(d.srv.URL+"/staff/submissions/"+evil.ID), chromedp.WaitVisible(chromedp.CSS("#actions")),
+		chromedp.SendKeys(chromedp.CSS(returnForm+` textarea`), "请补交"+markup),
+		chromedp.Click(chromedp.CSS(returnForm+` button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash"))); err != nil {
+		t.Fatalf("return the matter: %v", err)
+	}
+	name, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("#applicant")))
+	history, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("#history")))
+	if name != "李四"+markup || !strings.Contains(history, "请补交"+markup) {
+		t.Errorf("the markup is not shown as typed: name %q, history %q", name, history)
+	}
+	if err := chromedp.Do(b, chromedp.Navigate(d.srv.URL+"/staff/"), chromedp.WaitVisible(chromedp.CSS("#inbox"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := dialogs(); len(got) != 0 {
+		t.Fatalf("script ran in the workbench: dialogs %q", got)
+	}
+
+	// A form without its CSRF token: refused, nothing moves.
+	acceptForm := `form.act:has(input[name="status"][value="accepted"])`
+	if err := chromedp.Do(b,
+		chromedp.Navigate(d.srv.URL+"/staff/submissions/"+sub.ID), chromedp.WaitVisible(chromedp.CSS("#actions")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('input[name=csrf]').forEach(e => e.remove())`),
+		chromedp.Click(chromedp.CSS(acceptForm+` button`)),
+		chromedp.WaitVisible(chromedp.CSS(".error"))); err != nil {
+		t.Fatalf("post without the token: %v", err)
+	}
+	if text, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("body"))); !strings.Contains(text, "这个表单已失效") {
+		t.Errorf("a form without its token:\n%s", text)
+	}
+	if s, _ := d.st.Detail(ctx, sub.ID); s.Status != kiosk.StatusReceived {
+		t.Fatalf("the refused form moved the matter to %s", s.Status)
+	}
+
+	// Five wrong passwords, then the right one: locked.
+	for i := 1; i <= 5; i++ {
+		if text := signIn("wrong-password", ".error"); strings.Contains(text, "15分钟后再试") {
+			t.Fatalf("locked after %d wrong passwords, want 5", i)
+		}
+	}
+	if text := signIn("keqiao-2026-rs", ".error"); !strings.Contains(text, "登录失败次数过多，请15分钟后再试") {
+		t.Fatalf("the sixth try, with the right password:\n%s", text)
+	}
+}

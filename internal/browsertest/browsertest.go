@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	gosync "sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -107,5 +109,32 @@ func repoRoot() (string, error) {
 			return "", os.ErrNotExist
 		}
 		dir = parent
+	}
+}
+
+// WatchDialogs records every JavaScript dialog (alert, confirm, prompt) that
+// opens in the tab of ctx from now on, and dismisses it; the returned func
+// lists their messages. A page that escapes what people typed opens none.
+func WatchDialogs(t testing.TB, ctx context.Context) func() []string {
+	t.Helper()
+	var mu gosync.Mutex
+	var seen []string
+	// The listener may not send commands: the dialog is dismissed from
+	// another goroutine.
+	err := chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			mu.Lock()
+			seen = append(seen, d.Message)
+			mu.Unlock()
+			go chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	})
+	if err != nil {
+		t.Fatalf("watch for dialogs: %v", err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
 	}
 }
