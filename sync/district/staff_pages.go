@@ -207,7 +207,17 @@ func (h *handler) act(w http.ResponseWriter, r *http.Request, who *Staff) {
 		h.showSubmission(w, r, who, http.StatusBadRequest, "", "原因请写在500字以内。")
 		return
 	}
-	if err := h.st.SetStatus(ctx, d.Submission.ReceiptNo, to, note, who.Username); err != nil {
+	// The move is checked again where it is made: another staff member may
+	// have moved the matter since d was read.
+	if err := h.st.SetStatusFrom(ctx, d.Submission.ReceiptNo, d.Status, to, note, who.Username); kiosk.ErrorCode(err) == kiosk.EConflict {
+		now, _ := h.st.Detail(ctx, id)
+		label := ""
+		if now != nil {
+			label = kiosk.StatusLabel(now.Status)
+		}
+		h.showSubmission(w, r, who, http.StatusConflict, "", fmt.Sprintf("这个办件刚被别人改为“%s”，这次“%s”没有执行。请看最新状态后再决定。", label, actionLabels[to]))
+		return
+	} else if err != nil {
 		h.staffFail(w, who, err)
 		return
 	}

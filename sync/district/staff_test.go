@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/pgtest"
 )
 
 // TestStaffSignIn: no session goes to the sign-in page; a wrong password is
@@ -222,5 +224,80 @@ func TestStaffTooLarge(t *testing.T) {
 	}
 	if d, _ := e.st.Detail(context.Background(), receivedID); d.Status != kiosk.StatusReceived {
 		t.Fatalf("the matter moved to %s", d.Status)
+	}
+}
+
+// TestStaffConcurrentMoves: staff moving the same matter at once (two
+// offices, or a double click on two tabs) make one move: the status is
+// checked where it is changed, so the others get 409 and the kiosk's feed
+// gets one change. On SQLite and PostgreSQL.
+func TestStaffConcurrentMoves(t *testing.T) { pgtest.Engines(t, testStaffConcurrentMoves) }
+
+func testStaffConcurrentMoves(t *testing.T, dbURL string) {
+	e := newStaffEnvOn(t, dbURL)
+	ctx := context.Background()
+	path := "/staff/submissions/" + receivedID
+	first := signIn(t, e.srv.URL)
+	if p := first.post(path+"/status", url.Values{"csrf": {first.csrf(path)}, "status": {kiosk.StatusAccepted}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("accept: %d", p.Status)
+	}
+	before, _ := e.st.Detail(ctx, receivedID)
+	const n = 8
+	type try struct {
+		s     *staffClient
+		token string
+	}
+	var tries []try
+	for i := 0; i < n; i++ {
+		s := signIn(t, e.srv.URL)
+		tries = append(tries, try{s, s.csrf(path)})
+	}
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i, tr := range tries {
+		form := url.Values{"csrf": {tr.token}, "status": {kiosk.StatusDone}}
+		if i%2 == 1 {
+			form = url.Values{"csrf": {tr.token}, "status": {kiosk.StatusRefused}, "note": {"不符合申领条件"}}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", e.srv.URL+path+"/status", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", e.srv.URL)
+			resp, err := tr.s.c.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	moved, refused := 0, 0
+	for code := range statuses {
+		switch code {
+		case http.StatusSeeOther:
+			moved++
+		case http.StatusConflict:
+			refused++
+		default:
+			t.Errorf("a concurrent move answered %d", code)
+		}
+	}
+	after, _ := e.st.Detail(ctx, receivedID)
+	if moved != 1 || refused != n-1 || len(after.History) != len(before.History)+1 {
+		t.Fatalf("%d moved, %d refused, history %d -> %d; want 1, %d, one more line", moved, refused, len(before.History), len(after.History), n-1)
+	}
+
+	// The store's own check: a move decided on a status that is gone.
+	err := e.st.SetStatusFrom(ctx, after.Submission.ReceiptNo, kiosk.StatusAccepted, kiosk.StatusDone, "", "t")
+	if kiosk.ErrorCode(err) != kiosk.EConflict {
+		t.Fatalf("a move from a stale status: %v", err)
+	}
+	if again, _ := e.st.Detail(ctx, receivedID); len(again.History) != len(after.History) || again.Status != after.Status {
+		t.Fatal("a refused move changed the matter")
 	}
 }

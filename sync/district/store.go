@@ -446,6 +446,15 @@ var settable = map[string]bool{kiosk.StatusAccepted: true, kiosk.StatusInProgres
 // SetStatus moves a submission on and puts the change in the feed of the
 // kiosk that sent it, in one transaction.
 func (s *Store) SetStatus(ctx context.Context, receiptNo, status, note, operator string) error {
+	return s.SetStatusFrom(ctx, receiptNo, "", status, note, operator)
+}
+
+// SetStatusFrom is SetStatus for a move decided on a status seen earlier (a
+// staff member's page): when the submission is no longer in status from,
+// it is refused with EConflict and nothing changes. The status is read and
+// changed in one transaction, so of two staff moving the same matter at
+// once only the first succeeds. from "" takes any status.
+func (s *Store) SetStatusFrom(ctx context.Context, receiptNo, from, status, note, operator string) error {
 	if !settable[status] {
 		return kiosk.Errorf(kiosk.EInvalid, "status %q is not one of accepted, in_progress, done, returned, refused", status)
 	}
@@ -469,8 +478,21 @@ func (s *Store) SetStatus(ctx context.Context, receiptNo, status, note, operator
 	if err := tx.lockFeed(ctx, device); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ? WHERE id = ?`, status, id); err != nil {
+	// Read under the lock (SQLite's write lock, PostgreSQL's feed lock), and
+	// the update names what was read: a move made meanwhile updates nothing.
+	var current string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM submissions WHERE id = ?`, id).Scan(&current); err != nil {
 		return err
+	}
+	if from != "" && current != from {
+		return kiosk.Errorf(kiosk.EConflict, "%s is %s now, not %s: someone moved it meanwhile", receiptNo, current, from)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ? WHERE id = ? AND status = ?`, status, id, current)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return kiosk.Errorf(kiosk.EConflict, "%s changed status meanwhile: look again", receiptNo)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, operator, at) VALUES (?, ?, ?, 'status', ?, ?, ?, ?)`,
 		device, id, receiptNo, status, note, operator, s.now()); err != nil {
