@@ -301,3 +301,44 @@ func testStaffConcurrentMoves(t *testing.T, dbURL string) {
 		t.Fatal("a refused move changed the matter")
 	}
 }
+
+// TestStaffSessionLimits: a session in use all day still ends 12 hours after
+// sign-in; disabling an account ends its sessions at once and refuses its
+// password; enabling it again (a new password) does not bring them back.
+func TestStaffSessionLimits(t *testing.T) { pgtest.Engines(t, testStaffSessionLimits) }
+
+func testStaffSessionLimits(t *testing.T, dbURL string) {
+	e := newStaffEnvOn(t, dbURL)
+	ctx := context.Background()
+	s := signIn(t, e.srv.URL)
+	start := e.clock.Now()
+	for e.clock.Now().Sub(start) < 12*time.Hour-20*time.Minute {
+		e.clock.Set(e.clock.Now().Add(20 * time.Minute))
+		if p := s.get("/staff/"); p.Status != 200 {
+			t.Fatalf("signed out after %v of work: %d", e.clock.Now().Sub(start), p.Status)
+		}
+	}
+	e.clock.Set(e.clock.Now().Add(25 * time.Minute)) // under the idle limit, over 12 hours
+	if p := s.get("/staff/"); p.Status != http.StatusSeeOther {
+		t.Fatalf("still signed in %v after signing in: %d", e.clock.Now().Sub(start), p.Status)
+	}
+
+	a, b := signIn(t, e.srv.URL), signIn(t, e.srv.URL)
+	if err := e.st.DisableStaff(ctx, staffUser); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*staffClient{a, b} {
+		if p := c.get("/staff/"); p.Status != http.StatusSeeOther {
+			t.Fatalf("a disabled account's session still works: %d", p.Status)
+		}
+	}
+	if p := a.post("/staff/login", url.Values{"username": {staffUser}, "password": {staffPassword}}); p.Status != 401 {
+		t.Fatalf("a disabled account signed in: %d", p.Status)
+	}
+	if err := e.st.AddStaff(ctx, staffUser, staffName, staffPassword+"-new"); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/staff/"); p.Status != http.StatusSeeOther {
+		t.Fatalf("enabling the account again revived an old session: %d", p.Status)
+	}
+}
