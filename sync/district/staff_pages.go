@@ -1,6 +1,7 @@
 package district
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -260,18 +261,27 @@ func (h *handler) attachment(w http.ResponseWriter, r *http.Request, who *Staff)
 		return
 	}
 	defer f.Close()
+	// The kiosk's record says what the file is; its first bytes must agree
+	// before a browser is asked to show it, or it goes as a download.
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	mime := found.MIME
+	if viewable[mime] && http.DetectContentType(head) != mime {
+		mime = "application/octet-stream"
+	}
 	h.audit(ctx, who, r, "view_attachment", d.Submission.ReceiptNo, sha[:12])
 	staffHeaders(w)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
-	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}[found.MIME]
-	if viewable[found.MIME] {
-		w.Header().Set("Content-Type", found.MIME)
+	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}[mime]
+	if viewable[mime] {
+		w.Header().Set("Content-Type", mime)
 		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", d.Submission.ReceiptNo+"-"+sha[:8]+ext))
 	} else {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", d.Submission.ReceiptNo+"-"+sha[:8]))
 	}
-	if _, err := io.Copy(w, f); err != nil && !errors.Is(err, http.ErrHandlerTimeout) && h.opts.Logger != nil {
+	if _, err := io.Copy(w, io.MultiReader(bytes.NewReader(head), f)); err != nil && !errors.Is(err, http.ErrHandlerTimeout) && h.opts.Logger != nil {
 		h.opts.Logger.Printf("send attachment: %v", err)
 	}
 }

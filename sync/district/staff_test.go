@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -182,8 +183,18 @@ func TestStaffAttachment(t *testing.T) {
 	if _, err := k.PutChunk(ctx, sha, 0, int64(len(scan)), scan); err != nil {
 		t.Fatal(err)
 	}
+	// A file whose bytes are not what its record says, and a Word file.
+	fake, doc := []byte("<html><script>alert(1)</script></html>"), []byte("\xD0\xCF\x11\xE0 a word file")
+	fakeSHA, docSHA := hex.EncodeToString(sha256Of(fake)), hex.EncodeToString(sha256Of(doc))
+	for sha, data := range map[string][]byte{fakeSHA: fake, docSHA: doc} {
+		if _, err := k.PutChunk(ctx, sha, 0, int64(len(data)), data); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sub := &kiosk.Submission{ID: "with-scan", ReceiptNo: codeWanghua + "-20261118-0099", Matter: "3306211201-01", MatterName: "事项",
-		Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{{SHA256: sha, Name: "id.jpg", MIME: "image/jpeg", Size: int64(len(scan))}}}}}
+		Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{{SHA256: sha, Name: "id.jpg", MIME: "image/jpeg", Size: int64(len(scan))},
+			{SHA256: fakeSHA, Name: "photo.png", MIME: "image/png", Size: int64(len(fake))},
+			{SHA256: docSHA, Name: "证明.doc", MIME: "application/msword", Size: int64(len(doc))}}}}}
 	if _, err := k.PostSubmission(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +207,23 @@ func TestStaffAttachment(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("attachment: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, h := range []string{fakeSHA, docSHA} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/staff/submissions/with-scan/attachments/"+h, nil)
+		resp, err := s.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Type") != "application/octet-stream" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") ||
+			!strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") || (h == fakeSHA && string(body) != string(fake)) {
+			t.Errorf("a file that is not what a browser may show: %v", resp.Header)
+		}
+	}
+	detail := s.get("/staff/submissions/with-scan")
+	if strings.Count(detail.Body, "<img ") != 2 || !strings.Contains(detail.Body, "📄 证明.doc") {
+		t.Errorf("thumbnails: %d images, want the JPEG and the PNG; a Word file must show as a link", strings.Count(detail.Body, "<img "))
 	}
 	for _, path := range []string{
 		"/staff/submissions/" + receivedID + "/attachments/" + sha, // another submission's file
@@ -341,4 +369,9 @@ func testStaffSessionLimits(t *testing.T, dbURL string) {
 	if p := b.get("/staff/"); p.Status != http.StatusSeeOther {
 		t.Fatalf("enabling the account again revived an old session: %d", p.Status)
 	}
+}
+
+func sha256Of(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
