@@ -192,11 +192,14 @@ func (h *handler) act(w http.ResponseWriter, r *http.Request, who *Staff) {
 		return
 	}
 	to, note := r.FormValue("status"), strings.TrimSpace(r.FormValue("note"))
-	allowed := false
+	// The form says which status its page showed: a page left open while a
+	// colleague moved the matter must not make a move decided on the old one.
+	seen := r.FormValue("from")
+	legal := false
 	for _, s := range moves[d.Status] {
-		allowed = allowed || s == to
+		legal = legal || s == to
 	}
-	if !allowed {
+	if (seen != "" && seen != d.Status) || !legal {
 		h.showSubmission(w, r, who, http.StatusConflict, "", fmt.Sprintf("这个办件现在是“%s”，不能再“%s”。页面可能已过时，请看最新状态。", kiosk.StatusLabel(d.Status), actionLabels[to]))
 		return
 	}

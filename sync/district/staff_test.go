@@ -375,3 +375,24 @@ func sha256Of(b []byte) []byte {
 	sum := sha256.Sum256(b)
 	return sum[:]
 }
+
+// TestStaffStalePage: a page left open while a colleague moved the matter
+// cannot make a move decided on the status it showed, even one that is
+// legal from the new status.
+func TestStaffStalePage(t *testing.T) {
+	e := newStaffEnv(t)
+	path := "/staff/submissions/" + receivedID
+	mine, colleague := signIn(t, e.srv.URL), signIn(t, e.srv.URL)
+	token := mine.csrf(path) // my page shows 区里已收到
+	if p := colleague.post(path+"/status", url.Values{"csrf": {colleague.csrf(path)}, "from": {kiosk.StatusReceived}, "status": {kiosk.StatusAccepted}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the colleague's 受理: %d", p.Status)
+	}
+	// From 已受理, 不予受理 is legal; but my page decided it on 区里已收到.
+	p := mine.post(path+"/status", url.Values{"csrf": {token}, "from": {kiosk.StatusReceived}, "status": {kiosk.StatusRefused}, "note": {"材料不全"}})
+	if p.Status != http.StatusConflict {
+		t.Fatalf("a move from a stale page: %d", p.Status)
+	}
+	if d, _ := e.st.Detail(context.Background(), receivedID); d.Status != kiosk.StatusAccepted {
+		t.Fatalf("the matter is %s, want accepted", d.Status)
+	}
+}
