@@ -195,11 +195,21 @@ func limitsOf(c *kiosk.Catalog) map[string]kiosk.TimeLimit {
 // parsedCatalogs caches catalogs by SHA-256: they never change.
 var parsedCatalogs sync.Map // sha256 -> *kiosk.Catalog
 
+// shippedLimits are the time limits of the catalog built into districtd,
+// parsed once: every status page and inbox view asks for them.
+var shippedLimits = sync.OnceValues(func() (string, map[string]kiosk.TimeLimit) {
+	c, err := kiosk.ParseCatalog(assets.DefaultCatalog)
+	if err != nil {
+		return "", nil
+	}
+	return c.Version, limitsOf(c)
+})
+
 func (s *Store) limitBook(ctx context.Context) (*limitBook, error) {
 	b := &limitBook{byVersion: map[string]map[string]kiosk.TimeLimit{}}
-	if c, err := kiosk.ParseCatalog(assets.DefaultCatalog); err == nil {
-		b.byVersion[c.Version] = limitsOf(c)
-		b.newest = b.byVersion[c.Version]
+	if version, limits := shippedLimits(); limits != nil {
+		b.byVersion[version] = limits
+		b.newest = limits
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT sha256 FROM catalogs ORDER BY published_at, id`)
 	if err != nil {
