@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 )
 
 // SubmissionService implements kiosk.SubmissionService.
@@ -156,7 +158,30 @@ func nextReceiptNo(ctx context.Context, tx *sql.Tx, point string, now time.Time)
 	if err != nil {
 		return "", diskError("number the receipt", err)
 	}
-	return fmt.Sprintf("%s-%s-%04d", point, day, last), nil
+	return formatReceiptNo(point, day, last), nil
+}
+
+func formatReceiptNo(point, day string, seq int) string {
+	return fmt.Sprintf("%s-%s-%04d", point, day, seq)
+}
+
+// splitReceiptNo reads <point>-<YYYYMMDD>-<seq>.
+func splitReceiptNo(no string) (point, day string, seq int, ok bool) {
+	parts := strings.Split(no, "-")
+	if len(parts) != 3 || len(parts[1]) != 8 {
+		return "", "", 0, false
+	}
+	seq, err := strconv.Atoi(parts[2])
+	return parts[0], parts[1], seq, err == nil && seq > 0
+}
+
+// raiseReceiptCounter moves a day's counter to at least seq, so the next
+// receipt of that day comes after it (after restoring from the district, or
+// after a database that lost saves).
+func raiseReceiptCounter(ctx context.Context, x execer, point, day string, seq int) error {
+	_, err := x.ExecContext(ctx, `INSERT INTO receipt_counters (point_code, day, last) VALUES (?, ?, ?)
+		ON CONFLICT (point_code, day) DO UPDATE SET last = max(last, excluded.last)`, point, day, seq)
+	return err
 }
 
 func insertSubmission(ctx context.Context, tx *sql.Tx, s *kiosk.Submission, draftID string) error {
@@ -235,12 +260,12 @@ func (s *SubmissionService) List(ctx context.Context, f kiosk.SubmissionFilter) 
 		where, args = append(where, "created_at < ?"), append(args, f.To.UTC().Format(time.RFC3339))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + escapeLike(q) + "%"
+		like := "%" + sqlitedb.EscapeLike(q) + "%"
 		cond := `applicant_name LIKE ? ESCAPE '\' OR receipt_no LIKE ? ESCAPE '\'`
 		args = append(args, like, like)
 		if tail := strings.ToUpper(q); isIDTail(tail) {
 			cond += ` OR id_number LIKE ? ESCAPE '\'`
-			args = append(args, "%"+escapeLike(tail))
+			args = append(args, "%"+sqlitedb.EscapeLike(tail))
 		}
 		where = append(where, "("+cond+")")
 	}
@@ -284,10 +309,6 @@ func isIDTail(q string) bool {
 		}
 	}
 	return true
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Supplement adds the material a returned matter (退回补正) was missing and

@@ -1,12 +1,14 @@
 // Package sqlitedb holds what the kiosk's and the district's SQLite stores
 // share: the connection string (pragmas are per connection, so they go in the
-// DSN where every pooled connection gets them) and telling a full disk.
+// DSN where every pooled connection gets them), telling a full disk, and
+// escaping search text for LIKE (also used on the district's PostgreSQL).
 package sqlitedb
 
 import (
 	"errors"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -38,3 +40,12 @@ const (
 	sqliteFull         = 13
 	sqliteIOErrShmSize = 10 | 19<<8 // SQLITE_IOERR_SHMSIZE
 )
+
+// EscapeLike makes s match literally inside a LIKE pattern written with
+// ESCAPE '\' (the same in PostgreSQL): what a person types in a search box
+// is text, its % and _ included.
+func EscapeLike(s string) string {
+	return likeEscaper.Replace(s)
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -10,11 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	gosync "sync"
 	"time"
 	"unicode/utf8"
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/pinhash"
+	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 )
 
 // Session lifetimes: idle staff are signed out after 30 minutes, everyone
@@ -101,7 +103,7 @@ func (s *Store) SignIn(ctx context.Context, username, password, ip string) (toke
 	}
 	if err != nil || disabled || !pinhash.Check(hash, password) {
 		if errors.Is(err, sql.ErrNoRows) {
-			pinhash.Check(dummyHash, password) // the same time whether the user exists or not
+			pinhash.Check(dummyHash(), password) // the same time whether the user exists or not
 		}
 		for _, k := range keys {
 			if _, err := s.db.ExecContext(ctx, `INSERT INTO staff_login_failures (key, at) VALUES (?, ?)`, k, now.Format(time.RFC3339Nano)); err != nil {
@@ -128,7 +130,12 @@ func (s *Store) SignIn(ctx context.Context, username, password, ip string) (toke
 	return token, who, nil
 }
 
-var dummyHash, _ = pinhash.Hash("not a real password")
+// dummyHash is checked against when the username is unknown. Made at the
+// first such sign-in, not at start: an argon2id hash costs 50 ms and 32 MiB.
+var dummyHash = gosync.OnceValue(func() string {
+	h, _ := pinhash.Hash("not a real password")
+	return h
+})
 
 func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -242,14 +249,14 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]InboxRow, bool, err
 	}
 	if p := strings.TrimSpace(f.Point); p != "" {
 		where = append(where, `(d.point_code LIKE ? ESCAPE '\' OR d.point_name LIKE ? ESCAPE '\')`)
-		args = append(args, "%"+escapeLike(p)+"%", "%"+escapeLike(p)+"%")
+		args = append(args, "%"+sqlitedb.EscapeLike(p)+"%", "%"+sqlitedb.EscapeLike(p)+"%")
 	}
 	if m := strings.TrimSpace(f.Matter); m != "" {
 		where = append(where, `(s.matter LIKE ? ESCAPE '\' OR s.matter_name LIKE ? ESCAPE '\')`)
-		args = append(args, "%"+escapeLike(m)+"%", "%"+escapeLike(m)+"%")
+		args = append(args, "%"+sqlitedb.EscapeLike(m)+"%", "%"+sqlitedb.EscapeLike(m)+"%")
 	}
 	if r := strings.TrimSpace(f.Receipt); r != "" {
-		where, args = append(where, `s.receipt_no LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(r)+"%")
+		where, args = append(where, `s.receipt_no LIKE ? ESCAPE '\'`), append(args, "%"+sqlitedb.EscapeLike(r)+"%")
 	}
 	if !f.From.IsZero() {
 		where, args = append(where, "s.received_at >= ?"), append(args, f.From.UTC().Format(time.RFC3339Nano))
@@ -293,10 +300,6 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]InboxRow, bool, err
 		out = out[:inboxPage]
 	}
 	return out, more, rows.Err()
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // HistoryLine is one status a submission took.
