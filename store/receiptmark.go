@@ -60,12 +60,11 @@ func (d *DB) checkReceiptMark(ctx context.Context) (string, error) {
 	if last >= seq {
 		return "", nil
 	}
-	if _, err := d.db.ExecContext(ctx, `INSERT INTO receipt_counters (point_code, day, last) VALUES (?, ?, ?)
-		ON CONFLICT (point_code, day) DO UPDATE SET last = max(last, excluded.last)`, point, day, seq); err != nil {
+	if err := raiseReceiptCounter(ctx, d.db, point, day, seq); err != nil {
 		return "", diskError("move the receipt numbering on", err)
 	}
 	if last+1 == seq {
-		return fmt.Sprintf("%s-%s-%04d", point, day, seq), nil
+		return formatReceiptNo(point, day, seq), nil
 	}
-	return fmt.Sprintf("%s-%s-%04d 至 %04d", point, day, last+1, seq), nil
+	return fmt.Sprintf("%s 至 %04d", formatReceiptNo(point, day, last+1), seq), nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
@@ -29,8 +27,7 @@ func (s *SubmissionService) Restore(ctx context.Context, list []kiosk.RestoredSu
 	for _, r := range list {
 		sub := r.Submission
 		if point, day, seq, ok := splitReceiptNo(sub.ReceiptNo); ok {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO receipt_counters (point_code, day, last) VALUES (?, ?, ?)
-				ON CONFLICT (point_code, day) DO UPDATE SET last = max(last, excluded.last)`, point, day, seq); err != nil {
+			if err := raiseReceiptCounter(ctx, tx, point, day, seq); err != nil {
 				return 0, diskError("restore", err)
 			}
 		}
@@ -72,14 +69,4 @@ func (s *SubmissionService) Restore(ctx context.Context, list []kiosk.RestoredSu
 		return 0, diskError("restore", err)
 	}
 	return added, nil
-}
-
-// splitReceiptNo reads <point>-<YYYYMMDD>-<seq>.
-func splitReceiptNo(no string) (point, day string, seq int, ok bool) {
-	parts := strings.Split(no, "-")
-	if len(parts) != 3 || len(parts[1]) != 8 {
-		return "", "", 0, false
-	}
-	seq, err := strconv.Atoi(parts[2])
-	return parts[0], parts[1], seq, err == nil && seq > 0
 }
