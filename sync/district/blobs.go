@@ -62,9 +62,12 @@ func (k *keyedMutex) lock(key string) func() {
 	return m.Unlock
 }
 
+// errBadSHA refuses a name that is not an attachment's hash.
+var errBadSHA = kiosk.Errorf(kiosk.EInvalid, "an attachment is named by its SHA-256 in lower-case hex")
+
 func (b *DirBlobs) paths(sha string) (final, partial string, err error) {
 	if !ValidSHA(sha) {
-		return "", "", kiosk.Errorf(kiosk.EInvalid, "an attachment is named by its SHA-256 in lower-case hex")
+		return "", "", errBadSHA
 	}
 	return filepath.Join(b.Dir, sha[:2], sha), filepath.Join(b.Dir, "partial", sha), nil
 }

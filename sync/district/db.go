@@ -92,6 +92,7 @@ const (
 	lockAllFeeds   = int64(0x564B4454) // shared by one feed's writers, exclusive for all
 	lockClassFeed  = int32(1)
 	lockClassEntry = int32(2)
+	lockClassFile  = int32(3)
 )
 
 // lockFeed is taken before a transaction adds to device's change feed (""
@@ -123,8 +124,6 @@ func (t *tx) lockEntry(ctx context.Context, key string) error {
 	_, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, lockClassEntry, key)
 	return err
 }
-
-const lockClassFile = int32(3)
 
 // lockFile holds, across every districtd instance sharing this PostgreSQL
 // database, the right to append to the attachment named sha, until the

@@ -260,8 +260,8 @@ func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, ch
 		h.fail(w, errTotal)
 		return
 	}
-	if !ValidSHA(sha) {
-		h.fail(w, kiosk.Errorf(kiosk.EInvalid, "an attachment is named by its SHA-256 in lower-case hex"))
+	if !ValidSHA(sha) { // checked before the name goes into a lock
+		h.fail(w, errBadSHA)
 		return
 	}
 	unlock, err := h.st.db.lockFile(r.Context(), sha)

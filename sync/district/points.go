@@ -278,10 +278,7 @@ func sortRows(rows []deviceRow, key string) {
 func (h *handler) pointsPage(w http.ResponseWriter, r *http.Request, who *Staff) {
 	ctx := r.Context()
 	now := h.st.Now()
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len([]rune(q)) > 60 {
-		q = string([]rune(q)[:60])
-	}
+	q := clip(r.URL.Query().Get("q"), 60)
 	page := pointsPage{staffPage: staffPage{Title: "服务点监控", District: h.opts.Name, Staff: who},
 		Q: q, Sort: r.URL.Query().Get("sort"), Problems: r.URL.Query().Get("problems") == "1",
 		Point:   strings.TrimSpace(r.URL.Query().Get("point")),

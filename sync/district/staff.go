@@ -31,6 +31,9 @@ type staffPage struct {
 	Error    string
 }
 
+// maxStaffForm bounds any staff form, uploads included.
+const maxStaffForm = 8 << 20
+
 // sessionCookie holds the session token, for /staff only.
 const sessionCookie = "vk_staff"
 
@@ -57,11 +60,13 @@ func (h *handler) staff(next func(w http.ResponseWriter, r *http.Request, who *S
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
+			r.Body = http.MaxBytesReader(w, r.Body, maxStaffForm)
 			if err := parseForm(r); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
-					h.refuse(w, http.StatusRequestEntityTooLarge, "提交的内容太大（最多8MB），没有保存。上传的文件请小于4MB。")
+					// limitBody names an upload's own, smaller limit when the
+					// browser sent a length; this is the answer when it did not.
+					h.refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("提交的内容太大（上限 %s），没有保存。上传文件时请确认选对了文件。", kiosk.HumanBytes(tooBig.Limit)))
 					return
 				}
 			}
@@ -78,7 +83,7 @@ func (h *handler) staff(next func(w http.ResponseWriter, r *http.Request, who *S
 // told apart from a missing CSRF token.
 func parseForm(r *http.Request) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		return r.ParseMultipartForm(8 << 20)
+		return r.ParseMultipartForm(maxStaffForm)
 	}
 	return r.ParseForm()
 }

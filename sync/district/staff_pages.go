@@ -16,11 +16,9 @@ import (
 
 // staffFuncs are the helpers staff templates use.
 var staffFuncs = map[string]any{
-	"label":  kiosk.StatusLabel,
-	"china":  func(t time.Time) string { return t.In(kiosk.ChinaTime).Format("2006-01-02 15:04") },
-	"date":   func(t time.Time) string { return t.In(kiosk.ChinaTime).Format("2006-01-02") },
-	"masked": kiosk.MaskIDNumber,
-	"bytes":  kiosk.HumanBytes,
+	"label": kiosk.StatusLabel,
+	"china": func(t time.Time) string { return t.In(kiosk.ChinaTime).Format("2006-01-02 15:04") },
+	"bytes": kiosk.HumanBytes,
 }
 
 // statusFilters are the inbox's status tabs, in the order work moves.

@@ -257,10 +257,11 @@ func (s *Store) Enroll(ctx context.Context, code string, pub []byte, appVersion 
 		return nil, err
 	}
 	defer tx.Rollback()
+	code = strings.ToUpper(strings.TrimSpace(code))
 	var point, name, expires string
 	var used sql.NullString
-	err = tx.QueryRowContext(ctx, `SELECT point_code, point_name, expires_at, used_at FROM enroll_codes WHERE code = ?`,
-		strings.ToUpper(strings.TrimSpace(code))).Scan(&point, &name, &expires, &used)
+	err = tx.QueryRowContext(ctx, `SELECT point_code, point_name, expires_at, used_at FROM enroll_codes WHERE code = ?`, code).
+		Scan(&point, &name, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kiosk.Errorf(kiosk.EInvalid, "unknown enrolment code: check it, or ask the district for a new one")
 	}
@@ -273,7 +274,6 @@ func (s *Store) Enroll(ctx context.Context, code string, pub []byte, appVersion 
 	if exp, _ := time.Parse(time.RFC3339Nano, expires); s.Now().After(exp) {
 		return nil, kiosk.Errorf(kiosk.EInvalid, "this enrolment code expired: ask the district for a new one")
 	}
-	normalized := strings.ToUpper(strings.TrimSpace(code))
 	var known Device
 	var revoked sql.NullString
 	err = tx.QueryRowContext(ctx, `SELECT id, point_code, point_name, revoked_at FROM devices WHERE public_key = ?`, pub).
@@ -287,7 +287,7 @@ func (s *Store) Enroll(ctx context.Context, code string, pub []byte, appVersion 
 		// The kiosk lost its database but kept its key: a technician with a
 		// new code for the same point re-attaches it to its old device, so
 		// it can take back its submissions and its receipt numbers go on.
-		if err := useCode(ctx, tx, normalized, known.ID, s.now()); err != nil {
+		if err := useCode(ctx, tx, code, known.ID, s.now()); err != nil {
 			return nil, err
 		}
 		known.Reattached = true
@@ -300,7 +300,7 @@ func (s *Store) Enroll(ctx context.Context, code string, pub []byte, appVersion 
 		d.ID, pub, point, name, appVersion, s.now()); err != nil {
 		return nil, err
 	}
-	if err := useCode(ctx, tx, normalized, d.ID, s.now()); err != nil {
+	if err := useCode(ctx, tx, code, d.ID, s.now()); err != nil {
 		return nil, err
 	}
 	return d, tx.Commit()
