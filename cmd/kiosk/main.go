@@ -416,8 +416,10 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 		opts.Notice = fmt.Sprintf("本机数据文件损坏，已原样移到 %s 保存，系统已新建数据文件继续使用。请联系技术人员恢复数据，不要删除该文件。", s.db.Recovered)
 	}
 	if s.db.LostReceipts != "" {
-		lost := fmt.Sprintf("本机数据文件缺少已经发出的回执 %s（可能是断电后数据文件受损）。这些办件没有上传到区里：请联系持有这些回执的村民重新办理；新回执编号会接着往后排，不会重复。", s.db.LostReceipts)
-		opts.Notice = strings.TrimSpace(opts.Notice + "\n" + lost)
+		// The numbers on a line of their own: the villagers' receipts are
+		// searched for by them.
+		lost := fmt.Sprintf("本机缺少以下已发出的回执（可能因断电受损）：\n%s\n这些办件没有上传到区里，请联系持有这些回执的村民重新办理。新回执编号会接着往后排，不会重复。", s.db.LostReceipts)
+		opts.Notice = strings.TrimSpace(opts.Notice + "\n\n" + lost)
 	}
 	u, err := app.New(w, s.ui(), opts)
 	if err != nil {
