@@ -107,6 +107,11 @@ type Submission struct {
 	RestoredAt time.Time `json:"restored_at,omitzero"`
 }
 
+// ListOnly says the kiosk holds only this submission's list fields (it was
+// purged after the retention, or taken back from the district after a lost
+// database): no receipt can be reprinted and no material supplemented here.
+func (s *Submission) ListOnly() bool { return !s.PurgedAt.IsZero() || !s.RestoredAt.IsZero() }
+
 // RestoredSubmission is what the district gives back of a submission to a
 // kiosk that lost its database: the list's fields, the status and its note.
 type RestoredSubmission struct {

@@ -242,12 +242,20 @@ func TestSearch(t *testing.T) {
 
 func findButton(t *testing.T, w fyne.Window, label string) *widget.Button {
 	t.Helper()
+	b := button(w, label)
+	if b == nil {
+		t.Fatalf("no button %q", label)
+	}
+	return b
+}
+
+// button is the window's button labelled label, or nil.
+func button(w fyne.Window, label string) *widget.Button {
 	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
 		if b, ok := o.(*widget.Button); ok && b.Text == label {
 			return b
 		}
 	}
-	t.Fatalf("no button %q", label)
 	return nil
 }
 

@@ -403,3 +403,32 @@ func TestPurgedSubmission(t *testing.T) {
 	}
 	assertScreen(t, "purged.png", w)
 }
+
+// TestRestoredSubmission: a matter taken back from the district after the
+// kiosk lost its database shows its list fields, status and the district's
+// note, says where the rest is, and offers no receipt to reprint.
+func TestRestoredSubmission(t *testing.T) {
+	k := newTestKiosk(t, true)
+	ctx := context.Background()
+	restored := kiosk.RestoredSubmission{
+		Submission: kiosk.Submission{ID: "0190-restored", ReceiptNo: "330603101201-20261120-0003", Matter: "3306210001-01", MatterName: "社会保障卡首次申领",
+			Applicant: kiosk.Applicant{Name: "张三"}, Agent: "王芳", CreatedAt: clock.Add(-8 * 24 * time.Hour),
+			Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Required: true, Received: true}, {Name: "近期免冠一寸照片", Owed: true}},
+			Status:    kiosk.StatusReturned, DistrictNote: "请补交近期免冠一寸照片"},
+		IDMasked: "110105********002X", ReceivedAt: clock.Add(-8 * 24 * time.Hour)}
+	if n, err := store.NewSubmissionService(k.db).Restore(ctx, []kiosk.RestoredSubmission{restored}); err != nil || n != 1 {
+		t.Fatalf("restore: %d %v", n, err)
+	}
+	u, w := openUI(t, k, kioskSize, Options{})
+	signIn(t, u, w)
+	u.openSubmissions()
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	got := screenText(w)
+	if !strings.Contains(got, "从区平台取回") || !strings.Contains(got, "张三") || !strings.Contains(got, "请补交近期免冠一寸照片") {
+		t.Fatalf("the detail:\n%s", got)
+	}
+	if button(w, "查看和补打回执") != nil || button(w, "补交材料") != nil {
+		t.Fatal("a restored matter offers a receipt reprint or a supplement")
+	}
+	assertScreen(t, "restored.png", w)
+}

@@ -156,12 +156,12 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 	}
 	add("回执编号", sub.ReceiptNo)
 	add("事项", fmt.Sprintf("%s（%s）", sub.MatterName, sub.Matter))
-	if purged := !sub.PurgedAt.IsZero(); purged {
+	if !sub.PurgedAt.IsZero() {
 		add("申请人", purgedLabel)
 		add("个人信息", "办结后按规定保存期满，已于"+sub.PurgedAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从本机删除（姓名、身份证号、手机号、表单和附件）。区人社局仍有完整档案。")
 	} else if !sub.RestoredAt.IsZero() {
 		add("申请人", sub.Applicant.Name)
-		add("个人信息", "本机资料曾经损坏，这个办件于"+sub.RestoredAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从区平台取回，只有列表信息；完整档案在区人社局。")
+		add("个人信息", "本机资料曾经损坏，这个办件于"+sub.RestoredAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从区平台取回，只有列表信息；完整档案在区人社局，需要补交材料也请联系区人社局。")
 	} else {
 		add("申请人", sub.Applicant.Name)
 		add("身份证号", kiosk.MaskIDNumber(sub.Applicant.IDNumber))
@@ -185,12 +185,13 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 		}
 		mats.Add(wrapped(fmt.Sprintf("• %s：%s", m.Name, state)))
 	}
-	show := widget.NewButtonWithIcon("查看和补打回执", theme.DocumentPrintIcon(), func() { s.ui.Go(&receiptScreen{ui: s.ui, sub: sub}) })
-	actions := container.NewHBox(tall(show))
-	if !sub.PurgedAt.IsZero() || !sub.RestoredAt.IsZero() {
-		actions = container.NewHBox() // a receipt without the applicant's details would be no receipt
+	actions := container.NewHBox()
+	// A receipt without the applicant's details would be no receipt, and a
+	// supplement would send the district a copy without them.
+	if !sub.ListOnly() {
+		actions.Add(tall(widget.NewButtonWithIcon("查看和补打回执", theme.DocumentPrintIcon(), func() { s.ui.Go(&receiptScreen{ui: s.ui, sub: sub}) })))
 	}
-	if sub.Status == kiosk.StatusReturned {
+	if sub.Status == kiosk.StatusReturned && !sub.ListOnly() {
 		supplement := widget.NewButtonWithIcon("补交材料", theme.ContentAddIcon(), func() { s.ui.Go(s.ui.newSupplementScreen(sub)) })
 		supplement.Importance = widget.HighImportance
 		actions.Add(tall(supplement))

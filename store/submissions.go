@@ -325,6 +325,11 @@ func (s *SubmissionService) Supplement(ctx context.Context, id string, added []k
 	if cur.Status != kiosk.StatusReturned {
 		return nil, kiosk.Errorf(kiosk.EInvalid, "只有“退回补正”的办件可以补交材料，这件是“%s”", kiosk.StatusLabel(cur.Status))
 	}
+	if cur.ListOnly() {
+		// Resubmitting the list fields would replace the district's full
+		// copy with one that lacks the applicant.
+		return nil, kiosk.Errorf(kiosk.EInvalid, "本机只有这个办件的列表信息（本机资料曾损坏，已从区平台取回），不能在这里补交材料。请联系区人社局办理补正。")
+	}
 	var payload []byte
 	if err := s.db.db.QueryRowContext(ctx, `SELECT payload FROM submissions WHERE id = ?`, cur.ID).Scan(&payload); err != nil {
 		return nil, fmt.Errorf("supplement: %w", err)

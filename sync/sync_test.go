@@ -778,6 +778,11 @@ func testReattachAfterLostDatabase(t *testing.T, dbURL string) {
 	if status, note := fresh.status(t, second.ID); status != kiosk.StatusReturned || note != "请补交户口簿" {
 		t.Fatalf("restored %s: %s %q", second.ReceiptNo, status, note)
 	}
+	// Returned, but only its list came back: a supplement from here would
+	// send the district a copy without the applicant.
+	if _, err := fresh.subs.Supplement(ctx, second.ID, []kiosk.MaterialInput{{Name: "居民身份证", Received: true}}, fresh.agent); err == nil || !strings.Contains(err.Error(), "区人社局") {
+		t.Fatalf("a supplement of a restored matter: %v", err)
+	}
 	got, _ := fresh.subs.Get(ctx, first.ID)
 	if got.RestoredAt.IsZero() || got.Applicant.Name != "张三" || got.Applicant.IDNumber != "" || got.Materials[0].Name != "居民身份证" {
 		t.Fatalf("restored %s: %+v", first.ReceiptNo, got)
