@@ -154,6 +154,13 @@ const (
 	// SettingRetentionDays is how many days after a matter is finished its
 	// personal data stays on the kiosk (default 90).
 	SettingRetentionDays = "retention_days"
+	// SettingSealKey is the district's public key (base64url X25519),
+	// learnt at enrolment: every submission and file is kept sealed for it.
+	SettingSealKey = "district_seal_key"
+	// SettingSealedKeepDays is how many days the sealed copy of a matter
+	// stays after the district confirmed it (default 7), so a district that
+	// restores a backup a few days old gets it again; 0 deletes it at once.
+	SettingSealedKeepDays = "sealed_keep_days"
 )
 
 // ReceiptService prints and shows the acknowledgement of a saved submission.

@@ -1,8 +1,11 @@
 package kiosk
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +108,12 @@ type Submission struct {
 	// RestoredAt is when the kiosk took this submission back from the
 	// district after losing its database: only what its list shows is kept.
 	RestoredAt time.Time `json:"restored_at,omitzero"`
+
+	// What the kiosk keeps beside its list, never uploaded: the masked ID
+	// number, and the hash the receipt's token binds (made at save, as the
+	// kiosk cannot read the submission again to make it).
+	IDMasked    string   `json:"-"`
+	ReceiptHash [16]byte `json:"-"`
 }
 
 // ListOnly says the kiosk holds only this submission's list fields (it was
@@ -368,4 +377,69 @@ func HumanBytes(n int64) string {
 		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d 字节", n)
+}
+
+// Supplement is what a 退回补正 adds to a submission: the materials brought
+// since. The kiosk seals it for the district and cannot read the submission
+// it adds to, so the district merges it into the copy it holds.
+type Supplement struct {
+	SubmissionID string          `json:"submission_id"`
+	ReceiptNo    string          `json:"receipt_no"`
+	Revision     int             `json:"revision"` // the revision this makes: 1 for the first
+	Agent        string          `json:"agent"`
+	At           time.Time       `json:"at"`
+	Materials    []MaterialInput `json:"materials"`
+}
+
+// ApplySupplement marks the materials of sup received, with their files, and
+// takes its revision. A material the submission does not have is an error.
+func (s *Submission) ApplySupplement(sup *Supplement) error {
+	if sup.SubmissionID != s.ID || sup.Revision != s.Revision+1 {
+		return Errorf(EInvalid, "supplement %d of %s does not follow revision %d of %s", sup.Revision, sup.SubmissionID, s.Revision, s.ID)
+	}
+	for _, in := range sup.Materials {
+		i := slices.IndexFunc(s.Materials, func(m MaterialRecord) bool { return m.Name == in.Name })
+		if i < 0 {
+			return Errorf(EInvalid, "“%s”不是这个办件的申请材料", in.Name)
+		}
+		m := &s.Materials[i]
+		m.Received, m.Owed = true, false
+		for _, a := range in.Attachments {
+			if !slices.ContainsFunc(m.Attachments, func(b Attachment) bool { return b.SHA256 == a.SHA256 }) {
+				m.Attachments = append(m.Attachments, a)
+			}
+		}
+	}
+	s.Revision = sup.Revision
+	return nil
+}
+
+// PartHash is the hex SHA-256 of a submission's JSON as saved: the first
+// link of its content chain.
+func PartHash(part []byte) string {
+	sum := sha256.Sum256(part)
+	return hex.EncodeToString(sum[:])
+}
+
+// ChainHash is the content hash after a supplement whose JSON is part was
+// added to content whose hash is prev. The chain lets the district tell a
+// replay (same head), a resubmission that extends what it holds (its head
+// is a link of the chain) and a conflict (neither), without the kiosk ever
+// reading the submission back.
+func ChainHash(prev string, part []byte) string {
+	sum := sha256.Sum256([]byte(prev + "\n" + PartHash(part)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Outbound is what the kiosk sends for one outbox entry: the sealed parts it
+// still holds (the submission, then its supplements) from revision From up
+// to Revision, the whole content chain, and the files of those parts.
+type Outbound struct {
+	ID          string
+	ReceiptNo   string
+	Revision    int
+	From        int
+	Chain       []string // Chain[r] is the content hash at revision r
+	Sealed      [][]byte // the sealed parts of revisions From..Revision
+	Attachments []Attachment
 }

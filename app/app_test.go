@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/assets"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/receipt"
 	"github.com/keqiao/villagekiosk/store"
 )
@@ -29,6 +31,28 @@ type testKiosk struct {
 	db       *store.DB
 	svc      Services
 	receipts string // where receipts are printed to (files)
+	// The district's sealing key pair: the kiosk has the public half, the
+	// tests open what it sealed with both, as the district does.
+	sealPub, sealPriv *seal.Key
+}
+
+// opened is a saved submission as the district opens it: everything the
+// agent entered, which the kiosk itself keeps only sealed.
+func (k *testKiosk) opened(t *testing.T, id string) *kiosk.Submission {
+	t.Helper()
+	var sealed []byte
+	if err := k.db.SQL().QueryRow(`SELECT payload FROM submissions WHERE id = ?`, id).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := seal.Open(k.sealPub, k.sealPriv, sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub kiosk.Submission
+	if err := json.Unmarshal(plain, &sub); err != nil {
+		t.Fatal(err)
+	}
+	return &sub
 }
 
 func newTestKiosk(t *testing.T, setUp bool) *testKiosk {
@@ -64,6 +88,11 @@ func newTestKiosk(t *testing.T, setUp bool) *testKiosk {
 			t.Fatal(err)
 		}
 		if _, err := k.svc.Agents.CreateAgent(ctx, "王芳", "2468", true); err != nil {
+			t.Fatal(err)
+		}
+		// Enrolled: the district's sealing key is known.
+		k.sealPub, k.sealPriv, _ = seal.GenerateKey()
+		if err := k.svc.Settings.Set(ctx, kiosk.SettingSealKey, seal.Encode(k.sealPub)); err != nil {
 			t.Fatal(err)
 		}
 	}

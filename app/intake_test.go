@@ -189,7 +189,12 @@ func TestIntakeFlow(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("got %d submissions (%v), want 1", len(list), err)
 	}
-	sub, _ := k.svc.Submissions.Get(context.Background(), list[0].ID)
+	// What the kiosk shows: the list's fields only.
+	if got, _ := k.svc.Submissions.Get(context.Background(), list[0].ID); got.Applicant != (kiosk.Applicant{Name: "𠮷野"}) || got.IDMasked != "110105********002X" {
+		t.Fatalf("the kiosk keeps %+v %s", got.Applicant, got.IDMasked)
+	}
+	// What was entered, as the district opens it.
+	sub := k.opened(t, list[0].ID)
 	if sub.ReceiptNo != "330603101201-20261128-0001" || sub.Applicant != (kiosk.Applicant{Name: "𠮷野", IDNumber: "11010519491231002X", Phone: "13800138000"}) ||
 		sub.Agent != "王芳" || sub.Status != kiosk.StatusPending || sub.Matter != "3306210001-01" {
 		t.Fatalf("saved %+v", sub)

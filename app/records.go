@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -161,14 +160,12 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 		add("个人信息", "办结后按规定保存期满，已于"+sub.PurgedAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从本机删除（姓名、身份证号、手机号、表单和附件）。区人社局仍有完整档案。")
 	} else if !sub.RestoredAt.IsZero() {
 		add("申请人", sub.Applicant.Name)
+		add("身份证号", sub.IDMasked)
 		add("个人信息", "本机资料曾经损坏，这个办件于"+sub.RestoredAt.In(kiosk.ChinaTime).Format("2006年1月2日")+"从区平台取回，只有列表信息；完整档案在区人社局，需要补交材料也请联系区人社局。")
 	} else {
 		add("申请人", sub.Applicant.Name)
-		add("身份证号", kiosk.MaskIDNumber(sub.Applicant.IDNumber))
-		add("手机号", maskPhone(sub.Applicant.Phone))
-	}
-	for _, f := range sub.Fields {
-		add(f.Label, f.Value)
+		add("身份证号", sub.IDMasked)
+		add("其余资料", "手机号、表单和附件已加密，只有区人社局能打开。")
 	}
 	add("受理时间", sub.CreatedAt.In(kiosk.ChinaTime).Format("2006-01-02 15:04"))
 	add("代办员", sub.Agent)
@@ -207,13 +204,6 @@ func (s *submissionScreen) content() fyne.CanvasObject {
 
 // purgedLabel stands where a purged matter's applicant was.
 const purgedLabel = "（已按规定删除）"
-
-func maskPhone(p string) string {
-	if len(p) != 11 {
-		return strings.Repeat("*", len(p))
-	}
-	return p[:3] + "****" + p[7:]
-}
 
 // auditScreen shows the audit log to an admin agent.
 type auditScreen struct{ ui *UI }

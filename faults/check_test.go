@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 	"github.com/keqiao/villagekiosk/store"
-	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
 
 // verdict is what the shared checker found: the three promises of issue 7.
@@ -45,7 +43,8 @@ func (v *verdict) problem(format string, args ...any) {
 
 type kioskRow struct {
 	id, receipt, status, draft string
-	payload                    []byte
+	head                       string // the content chain's head: what the district must hold
+	files                      []kiosk.Attachment
 	restored                   bool // taken back from the district after the kiosk lost its database
 }
 
@@ -64,16 +63,31 @@ func checkKiosk(t *testing.T, kdata string) (rows map[string]kioskRow, parked ma
 		t.Fatalf("the kiosk database was found damaged and moved to %s", db.Recovered)
 	}
 	rows = map[string]kioskRow{}
-	q, err := db.SQL().QueryContext(ctx, `SELECT id, receipt_no, status, coalesce(draft_id, ''), payload, restored_at IS NOT NULL FROM submissions`)
+	q, err := db.SQL().QueryContext(ctx, `SELECT id, receipt_no, status, coalesce(draft_id, ''),
+		coalesce((SELECT content_hash FROM supplements p WHERE p.submission_id = s.id ORDER BY revision DESC LIMIT 1), s.content_hash),
+		restored_at IS NOT NULL FROM submissions s`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for q.Next() {
 		var r kioskRow
-		if err := q.Scan(&r.id, &r.receipt, &r.status, &r.draft, &r.payload, &r.restored); err != nil {
+		if err := q.Scan(&r.id, &r.receipt, &r.status, &r.draft, &r.head, &r.restored); err != nil {
 			t.Fatal(err)
 		}
 		rows[r.id] = r
+	}
+	q.Close()
+	q, err = db.SQL().QueryContext(ctx, `SELECT submission_id, sha256, name FROM submission_attachments`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q.Next() {
+		var id string
+		var a kiosk.Attachment
+		q.Scan(&id, &a.SHA256, &a.Name)
+		r := rows[id]
+		r.files = append(r.files, a)
+		rows[id] = r
 	}
 	q.Close()
 	parked = map[string]string{}
@@ -230,23 +244,15 @@ func check(t *testing.T, kdata, ddata, device string, acked map[string]bool) ver
 			}
 			continue
 		}
-		if d.hash != kiosksync.ContentHash(k.payload) {
+		if d.hash != k.head {
 			v.Lost++
 			v.problem("%s: the district's content differs from the kiosk's", k.receipt)
 			continue
 		}
-		var sub kiosk.Submission
-		if err := json.Unmarshal(k.payload, &sub); err != nil {
-			v.Lost++
-			v.problem("%s: the kiosk's payload is unreadable: %v", k.receipt, err)
-			continue
-		}
-		for _, m := range sub.Materials {
-			for _, a := range m.Attachments {
-				if !blobOK(ddata, a.SHA256) {
-					v.Lost++
-					v.problem("%s: attachment %s is missing or damaged at the district", k.receipt, a.Name)
-				}
+		for _, a := range k.files {
+			if !blobOK(ddata, a.SHA256) {
+				v.Lost++
+				v.problem("%s: attachment %s is missing or damaged at the district", k.receipt, a.Name)
 			}
 		}
 		if d.status != k.status {

@@ -41,10 +41,10 @@ func TestDistrictKilledAfterCommit(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !armed {
-			retried[up.Submission.ID] = reply.Bytes()
+			retried[up.ID] = reply.Bytes()
 			return nil
 		}
-		dropped[up.Submission.ID] = reply.Bytes()
+		dropped[up.ID] = reply.Bytes()
 		armed = false
 		r.killDistrict() // committed, replied into the void, and gone
 		return errors.New("districtd killed before its reply reached the kiosk")

@@ -57,7 +57,11 @@ func TestDuplicateDelivery(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				rc, err := k.client.PostSubmission(ctx, sub)
+				out, err := k.q.Outbound(ctx, sub.ID)
+				var rc kiosksync.SubmissionReceipt
+				if err == nil {
+					rc, err = k.client.PostSubmission(ctx, out)
+				}
 				replies[j], errs[j] = []byte(fmt.Sprint(rc)), err
 			}()
 		}
@@ -94,13 +98,12 @@ func TestDuplicateDelivery(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				sub, err := k.subs.Get(ctx, list[i%len(list)].ID)
+				out, err := k.q.Outbound(ctx, list[i%len(list)].ID) // as it was first sent
 				if err == nil {
-					sub.Status, sub.DistrictNote = kiosk.StatusPending, "" // as it was saved and first sent
 					var stored string
-					db.QueryRow(`SELECT reply FROM submissions WHERE id = ?`, sub.ID).Scan(&stored)
+					db.QueryRow(`SELECT reply FROM submissions WHERE id = ?`, out.ID).Scan(&stored)
 					var rc kiosksync.SubmissionReceipt
-					rc, err = k.client.PostSubmission(ctx, sub)
+					rc, err = k.client.PostSubmission(ctx, out)
 					var want kiosksync.SubmissionReceipt
 					json.Unmarshal([]byte(stored), &want)
 					if err == nil && (rc.ID != want.ID || rc.ReceiptNo != want.ReceiptNo || !rc.ReceivedAt.Equal(want.ReceivedAt)) {
@@ -137,10 +140,11 @@ func TestDuplicateDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mine := k.outbound(t, sub.ID)
 	other := *sub
 	other.Fields = append([]kiosk.FieldValue(nil), sub.Fields...)
 	other.Fields[0].Value = "另一家单位"
-	if _, err := k.client.PostSubmission(ctx, &other); err != nil {
+	if _, err := k.client.PostSubmission(ctx, k.sealedFor(t, &other)); err != nil {
 		t.Fatal(err)
 	}
 	injected++
@@ -148,7 +152,7 @@ func TestDuplicateDelivery(t *testing.T) {
 	if !strings.Contains(out, "parked 1") || !strings.Contains(out, "different content") {
 		t.Fatalf("the conflicting copy was not parked with its reason: %s", out)
 	}
-	if _, err := k.client.PostSubmission(ctx, sub); err == nil {
+	if _, err := k.client.PostSubmission(ctx, mine); err == nil {
 		t.Fatal("the district took the same id with other content")
 	} else if e, ok := kiosksync.AsError(err); !ok || e.Code != kiosk.EConflict {
 		t.Fatalf("same id, other content: %v, want conflict", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/receipt"
 	"github.com/keqiao/villagekiosk/store"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
@@ -111,4 +112,33 @@ func (r *rig) districtInProcess(now func() time.Time) func() {
 		st.Close()
 		r.startDistrict()
 	}
+}
+
+// outbound is what the kiosk sends for a saved submission: its sealed parts.
+func (k *inproc) outbound(t testing.TB, id string) *kiosk.Outbound {
+	t.Helper()
+	out, err := k.q.Outbound(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sealedFor seals a submission in the clear for the district the kiosk is
+// enrolled with, as a second kiosk holding the same id would send it.
+func (k *inproc) sealedFor(t testing.TB, sub *kiosk.Submission) *kiosk.Outbound {
+	t.Helper()
+	v, err := store.NewSettingsService(k.db).Get(context.Background(), kiosk.SettingSealKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := seal.Decode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := kiosksync.SealedUpload(sub, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

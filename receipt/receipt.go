@@ -50,12 +50,16 @@ type Options struct {
 func Build(s *kiosk.Submission, sub *kiosk.SubItem, point kiosk.PointInfo, cal *kiosk.Calendar, key ed25519.PrivateKey, o Options) (*Receipt, error) {
 	at := s.CreatedAt.In(kiosk.ChinaTime)
 	tok, err := NewToken(s, key, o.Now).Sign(key)
+	masked := s.IDMasked
+	if masked == "" { // a submission in the clear, not read from the kiosk's list
+		masked = kiosk.MaskIDNumber(s.Applicant.IDNumber)
+	}
 	if err != nil {
 		return nil, err
 	}
 	r := &Receipt{
 		ReceiptNo: s.ReceiptNo, MatterName: s.MatterName, MainName: s.MainName, Matter: s.Matter,
-		Applicant: s.Applicant.Name, IDMasked: kiosk.MaskIDNumber(s.Applicant.IDNumber),
+		Applicant: s.Applicant.Name, IDMasked: masked,
 		Point: point, Agent: s.Agent, At: at, Limit: sub.TimeLimit, Result: sub.Result,
 		Token: tok, QRText: URL(o.DistrictURL, tok), Copy: o.Copy, Signature: o.Signature,
 	}

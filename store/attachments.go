@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 )
 
@@ -48,10 +49,12 @@ func sniff(head []byte) string {
 	return ""
 }
 
-// stage copies the file at path into the attachments folder under its
-// SHA-256, fsyncing the file and its folder before returning, so that a
-// database row naming it can never commit before its bytes are on disk.
-func (d *DB) stage(path string, maxBytes int64) (kiosk.Attachment, error) {
+// stage reads the file at path into memory and keeps it sealed for the
+// district under the SHA-256 of its plaintext, fsyncing the file and its
+// folder before returning, so that a database row naming it can never
+// commit before its bytes are on disk. The plaintext never touches the
+// kiosk's disk; the kiosk cannot open what it keeps.
+func (d *DB) stage(path string, maxBytes int64, key *seal.Key) (kiosk.Attachment, error) {
 	name := filepath.Base(path)
 	var a kiosk.Attachment
 	src, err := os.Open(path)
@@ -72,57 +75,55 @@ func (d *DB) stage(path string, maxBytes int64) (kiosk.Attachment, error) {
 	if fi.Size() > maxBytes {
 		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”有%s，超过单个文件%s的上限，请降低扫描分辨率后重试", name, kiosk.HumanBytes(fi.Size()), kiosk.HumanBytes(maxBytes))
 	}
-	head := make([]byte, 512)
-	n, err := io.ReadFull(src, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	plain, err := io.ReadAll(io.LimitReader(src, maxBytes+1))
+	if err != nil {
 		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”无法读取：%v", name, err)
 	}
-	mime := sniff(head[:n])
+	if int64(len(plain)) > maxBytes {
+		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”在复制时变大了，超过%s的上限", name, kiosk.HumanBytes(maxBytes))
+	}
+	mime := sniff(plain[:min(len(plain), 512)])
 	if mime == "" {
 		return a, kiosk.Errorf(kiosk.EInvalid, "“%s”不是图片或PDF文件，只能添加扫描件、照片（JPG、PNG等）或PDF", name)
 	}
-
-	tmpDir := filepath.Join(d.attachmentsDir(), "tmp")
-	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
+	sum := sha256.Sum256(plain)
+	sha := hex.EncodeToString(sum[:])
+	a = kiosk.Attachment{SHA256: sha, Name: name, MIME: mime, Size: int64(len(plain))}
+	final := d.AttachmentPath(sha)
+	if fi, err := os.Stat(final); err == nil && fi.Size() == seal.SealedSize(a.Size) {
+		return a, nil // kept already, for this or another matter
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return a, diskError("create attachments folder", err)
 	}
-	tmp, err := os.CreateTemp(tmpDir, "stage-*")
+	if err := writeSealed(final, plain, key); err != nil {
+		return a, diskError("store attachment", err)
+	}
+	return a, nil
+}
+
+// writeSealed writes plain sealed to path through a temporary file: fsynced,
+// renamed into place, the folder fsynced.
+func writeSealed(path string, plain []byte, key *seal.Key) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".stage-*")
 	if err != nil {
-		return a, diskError("stage attachment", err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	h := sha256.New()
-	w := io.MultiWriter(tmp, h)
-	written, err := io.Copy(w, io.LimitReader(io.MultiReader(bytes.NewReader(head[:n]), src), maxBytes+1))
-	if err == nil && written > maxBytes {
-		err = kiosk.Errorf(kiosk.EInvalid, "文件“%s”在复制时变大了，超过%s的上限", name, kiosk.HumanBytes(maxBytes))
-	}
+	err = seal.SealFile(tmp, key, plain)
 	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		if kiosk.ErrorCode(err) == kiosk.EInvalid {
-			return a, err
-		}
-		return a, diskError("copy attachment", err)
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	sha := hex.EncodeToString(h.Sum(nil))
-	final := d.AttachmentPath(sha)
-	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return a, diskError("create attachments folder", err)
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
 	}
-	if _, err := os.Stat(final); err != nil {
-		if err := os.Rename(tmp.Name(), final); err != nil {
-			return a, diskError("store attachment", err)
-		}
-		if err := syncDir(filepath.Dir(final)); err != nil {
-			return a, diskError("store attachment", err)
-		}
-	}
-	return kiosk.Attachment{SHA256: sha, Name: name, MIME: mime, Size: written}, nil
+	return err
 }
 
 // syncDir makes a rename in dir durable.
@@ -146,10 +147,10 @@ func diskError(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// checkStaged confirms a staged file is still there with its size.
+// checkStaged confirms a staged file is still there, sealed, with its size.
 func (d *DB) checkStaged(a kiosk.Attachment) error {
 	fi, err := os.Stat(d.AttachmentPath(a.SHA256))
-	if err != nil || fi.Size() != a.Size {
+	if err != nil || fi.Size() != seal.SealedSize(a.Size) {
 		return fmt.Errorf("附件“%s”在本机已找不到，请重新添加", a.Name)
 	}
 	return nil

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"os"
@@ -133,6 +131,7 @@ func setUpIn(tb testing.TB, dir string) *kioskEnv {
 	}
 	store.NewCatalogService(db).Install(ctx, smallCatalog(tb), kiosk.OriginFile)
 	store.NewSettingsService(db).SetPoint(ctx, kiosk.PointInfo{Code: "330603101201", Name: "王化村"})
+	districtKey(tb, db)
 	return &kioskEnv{db: db, subs: store.NewSubmissionService(db), dir: dir}
 }
 
@@ -180,11 +179,7 @@ func checkWhole(t *testing.T, dir string, acknowledged, verified map[string]bool
 			t.Fatalf("%s: payload names %d attachments", s.ReceiptNo, len(full.Materials[0].Attachments))
 		}
 		for _, a := range full.Materials[0].Attachments {
-			data, err := os.ReadFile(db.AttachmentPath(a.SHA256))
-			sum := sha256.Sum256(data)
-			if err != nil || hex.EncodeToString(sum[:]) != a.SHA256 {
-				t.Fatalf("%s: attachment %s missing or damaged: %v", s.ReceiptNo, a.SHA256, err)
-			}
+			openFile(t, db, a) // whole, and opens with the district's key
 		}
 		verified[s.ReceiptNo] = true
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -38,18 +37,13 @@ func (s *SubmissionService) Restore(ctx context.Context, list []kiosk.RestoredSu
 		if have > 0 {
 			continue
 		}
-		sub.Applicant = kiosk.Applicant{Name: sub.Applicant.Name}
-		sub.Fields = nil
-		sub.RestoredAt, _ = time.Parse(time.RFC3339Nano, now)
 		status, note := sub.Status, sub.DistrictNote
-		sub.Status, sub.DistrictNote = "", ""
-		payload, _ := json.Marshal(&sub)
 		received := r.ReceivedAt.UTC().Format(time.RFC3339)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
-			(id, receipt_no, matter, matter_name, applicant_name, id_number, id_masked, agent, created_at, status, payload, district_note, received_at, status_at, restored_at)
-			VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sub.ID, sub.ReceiptNo, sub.Matter, sub.MatterName, sub.Applicant.Name, r.IDMasked, sub.Agent,
-			sub.CreatedAt.UTC().Format(time.RFC3339), status, payload, note, received, received, now); err != nil {
+			(id, receipt_no, matter, matter_name, main_name, revision, applicant_name, id_masked, agent, created_at, status, payload, sealed, district_note, received_at, status_at, restored_at, confirmed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'', 1, ?, ?, ?, ?, ?)`,
+			sub.ID, sub.ReceiptNo, sub.Matter, sub.MatterName, sub.MainName, sub.Revision, sub.Applicant.Name, r.IDMasked, sub.Agent,
+			sub.CreatedAt.UTC().Format(time.RFC3339), status, note, received, received, now, received); err != nil {
 			return 0, diskError("restore", err)
 		}
 		for i, m := range sub.Materials {

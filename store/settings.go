@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 )
 
 // SettingsService implements kiosk.SettingsService.
@@ -82,4 +83,10 @@ func (s *SettingsService) get(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("read settings: %w", err)
 	}
 	return v, nil
+}
+
+// SetSealKey keeps the district's public key, learnt at enrolment: every
+// submission and file saved from now on is sealed for it.
+func (s *SettingsService) SetSealKey(ctx context.Context, key *seal.Key) error {
+	return s.Set(ctx, kiosk.SettingSealKey, seal.Encode(key))
 }

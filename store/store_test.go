@@ -47,7 +47,7 @@ func TestOpen_Pragmas(t *testing.T) {
 		"synchronous":    "2", // FULL
 		"foreign_keys":   "1",
 		"application_id": "1447777099",
-		"user_version":   "4",
+		"user_version":   "5",
 	} {
 		if got := pragma(t, db, name); got != want {
 			t.Errorf("PRAGMA %s: got %s, want %s", name, got, want)

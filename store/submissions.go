@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +14,9 @@ import (
 	"github.com/google/uuid"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/internal/sqlitedb"
+	"github.com/keqiao/villagekiosk/receipt/token"
 )
 
 // SubmissionService implements kiosk.SubmissionService.
@@ -31,9 +34,33 @@ func NewSubmissionService(db *DB) *SubmissionService {
 	return &SubmissionService{db: db, catalog: NewCatalogService(db), settings: NewSettingsService(db), Limits: kiosk.DefaultLimits}
 }
 
-// Stage copies a file into the data folder under its hash.
-func (s *SubmissionService) Stage(_ context.Context, path string) (kiosk.Attachment, error) {
-	return s.db.stage(path, s.Limits.MaxFileBytes)
+// Stage seals a file into the data folder under its hash.
+func (s *SubmissionService) Stage(ctx context.Context, path string) (kiosk.Attachment, error) {
+	key, err := s.sealKey(ctx)
+	if err != nil {
+		return kiosk.Attachment{}, err
+	}
+	return s.db.stage(path, s.Limits.MaxFileBytes, key)
+}
+
+// ErrNoSealKey is the answer to saving before enrolment: what a villager
+// gives is kept sealed for the district's key, learnt at enrolment.
+var ErrNoSealKey = kiosk.Errorf(kiosk.EUnavailable, "本机还没有登记到区平台，不能保存办件：办件资料要加密给区平台保存，本机自己也打不开。请技术员在“设置”里完成登记后再办理。")
+
+// sealKey is the district's public key, or ErrNoSealKey before enrolment.
+func (s *SubmissionService) sealKey(ctx context.Context) (*seal.Key, error) {
+	v, err := s.settings.get(ctx, kiosk.SettingSealKey)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
+		return nil, ErrNoSealKey
+	}
+	key, err := seal.Decode(v)
+	if err != nil {
+		return nil, kiosk.Errorf(kiosk.ECorrupt, "the district's sealing key in the settings is damaged (%v): enrol the kiosk again", err)
+	}
+	return key, nil
 }
 
 // Save checks and saves a draft in one transaction.
@@ -61,6 +88,10 @@ func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kio
 		return nil, errs
 	}
 	point, err := s.settings.Point(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, err := s.sealKey(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +148,7 @@ func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kio
 	if out.ReceiptNo, err = nextReceiptNo(ctx, tx, point.Code, now); err != nil {
 		return nil, err
 	}
-	if err := insertSubmission(ctx, tx, out, d.DraftID); err != nil {
+	if err := insertSubmission(ctx, tx, out, d.DraftID, key); err != nil {
 		return nil, diskError("save submission", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at) VALUES (?, 'submission', ?)`, out.ID, s.db.now()); err != nil {
@@ -130,6 +161,7 @@ func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kio
 		return nil, diskError("save submission", err)
 	}
 	s.db.markReceipt(out.ReceiptNo)
+	out.IDMasked = kiosk.MaskIDNumber(out.Applicant.IDNumber)
 	return out, nil
 }
 
@@ -184,20 +216,28 @@ func raiseReceiptCounter(ctx context.Context, x execer, point, day string, seq i
 	return err
 }
 
-func insertSubmission(ctx context.Context, tx *sql.Tx, s *kiosk.Submission, draftID string) error {
+// insertSubmission writes a new submission: its list fields in the clear,
+// the whole of it sealed for the district, with its materials and files.
+func insertSubmission(ctx context.Context, tx *sql.Tx, s *kiosk.Submission, draftID string, key *seal.Key) error {
 	payload, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
+	sealed, err := seal.Seal(key, payload)
+	if err != nil {
+		return err
+	}
+	s.ReceiptHash = token.ContentHash(s)
 	var draft any
 	if draftID != "" {
 		draft = draftID
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
-		(id, receipt_no, matter, matter_name, applicant_name, id_number, id_masked, agent, created_at, status, draft_id, payload)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.ReceiptNo, s.Matter, s.MatterName, s.Applicant.Name, s.Applicant.IDNumber, kiosk.MaskIDNumber(s.Applicant.IDNumber),
-		s.Agent, s.CreatedAt.Format(time.RFC3339), s.Status, draft, payload); err != nil {
+		(id, receipt_no, matter, matter_name, main_name, applicant_name, id_masked, agent, created_at, status, draft_id,
+		 payload, sealed, content_hash, receipt_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		s.ID, s.ReceiptNo, s.Matter, s.MatterName, s.MainName, s.Applicant.Name, kiosk.MaskIDNumber(s.Applicant.IDNumber),
+		s.Agent, s.CreatedAt.Format(time.RFC3339), s.Status, draft, sealed, kiosk.PartHash(payload), hex.EncodeToString(s.ReceiptHash[:])); err != nil {
 		return err
 	}
 	for i, m := range s.Materials {
@@ -205,11 +245,18 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, s *kiosk.Submission, draf
 			VALUES (?, ?, ?, ?, ?, ?)`, s.ID, i, m.Name, m.Required, m.Received, m.Owed); err != nil {
 			return err
 		}
-		for _, a := range m.Attachments {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_attachments (submission_id, material_position, sha256, name, mime, size)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, s.ID, i, a.SHA256, a.Name, a.MIME, a.Size); err != nil {
-				return err
-			}
+		if err := insertAttachments(ctx, tx, s.ID, i, 0, m.Attachments); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertAttachments(ctx context.Context, tx *sql.Tx, id string, position, revision int, files []kiosk.Attachment) error {
+	for _, a := range files {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO submission_attachments (submission_id, material_position, sha256, name, mime, size, revision)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, position, a.SHA256, a.Name, a.MIME, a.Size, revision); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -227,23 +274,66 @@ func (s *SubmissionService) byDraft(ctx context.Context, draftID string) (*kiosk
 	return s.Get(ctx, id)
 }
 
-// Get returns one submission with its current status.
+// Get returns what the kiosk keeps of one submission: the list's fields,
+// the materials and files by name, the status. The rest (ID number, phone,
+// form answers, the files themselves) is sealed for the district.
 func (s *SubmissionService) Get(ctx context.Context, id string) (*kiosk.Submission, error) {
-	var payload []byte
-	var status, note string
-	err := s.db.db.QueryRowContext(ctx, `SELECT payload, status, district_note FROM submissions WHERE id = ? OR receipt_no = ?`, id, id).Scan(&payload, &status, &note)
+	var sub kiosk.Submission
+	var created, receiptHash string
+	var purged, restored sql.NullString
+	err := s.db.db.QueryRowContext(ctx, `SELECT id, receipt_no, matter, matter_name, main_name, applicant_name, id_masked, agent,
+		created_at, status, district_note, revision, receipt_hash, purged_at, restored_at FROM submissions WHERE id = ? OR receipt_no = ?`, id, id).
+		Scan(&sub.ID, &sub.ReceiptNo, &sub.Matter, &sub.MatterName, &sub.MainName, &sub.Applicant.Name, &sub.IDMasked, &sub.Agent,
+			&created, &sub.Status, &sub.DistrictNote, &sub.Revision, &receiptHash, &purged, &restored)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kiosk.Errorf(kiosk.ENotFound, "没有找到办件 %s", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read submission: %w", err)
 	}
-	var sub kiosk.Submission
-	if err := json.Unmarshal(payload, &sub); err != nil {
-		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s is damaged: %v", id, err)
+	sub.CreatedAt, _ = time.Parse(time.RFC3339, created)
+	sub.PointCode, _, _, _ = splitReceiptNo(sub.ReceiptNo)
+	if b, err := hex.DecodeString(receiptHash); err == nil && len(b) == len(sub.ReceiptHash) {
+		copy(sub.ReceiptHash[:], b)
 	}
-	sub.Status, sub.DistrictNote = status, note
+	if purged.Valid {
+		sub.PurgedAt, _ = time.Parse(time.RFC3339, purged.String)
+	}
+	if restored.Valid {
+		sub.RestoredAt, _ = time.Parse(time.RFC3339Nano, restored.String)
+	}
+	if sub.Materials, err = s.materials(ctx, sub.ID); err != nil {
+		return nil, err
+	}
 	return &sub, nil
+}
+
+// materials reads a submission's materials with the files kept for each.
+func (s *SubmissionService) materials(ctx context.Context, id string) ([]kiosk.MaterialRecord, error) {
+	rows, err := s.db.db.QueryContext(ctx, `SELECT m.name, m.required, m.received, m.owed, a.sha256, a.name, a.mime, a.size
+		FROM submission_materials m LEFT JOIN submission_attachments a ON a.submission_id = m.submission_id AND a.material_position = m.position
+		WHERE m.submission_id = ? ORDER BY m.position, a.revision, a.rowid`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read materials: %w", err)
+	}
+	defer rows.Close()
+	var out []kiosk.MaterialRecord
+	for rows.Next() {
+		var m kiosk.MaterialRecord
+		var sha, name, mime sql.NullString
+		var size sql.NullInt64
+		if err := rows.Scan(&m.Name, &m.Required, &m.Received, &m.Owed, &sha, &name, &mime, &size); err != nil {
+			return nil, fmt.Errorf("read materials: %w", err)
+		}
+		if n := len(out); n == 0 || out[n-1].Name != m.Name {
+			out = append(out, m)
+		}
+		if sha.Valid {
+			last := &out[len(out)-1]
+			last.Attachments = append(last.Attachments, kiosk.Attachment{SHA256: sha.String, Name: name.String, MIME: mime.String, Size: size.Int64})
+		}
+	}
+	return out, rows.Err()
 }
 
 // List returns submissions matching f, newest first.
@@ -264,8 +354,10 @@ func (s *SubmissionService) List(ctx context.Context, f kiosk.SubmissionFilter) 
 		cond := `applicant_name LIKE ? ESCAPE '\' OR receipt_no LIKE ? ESCAPE '\'`
 		args = append(args, like, like)
 		if tail := strings.ToUpper(q); isIDTail(tail) {
-			cond += ` OR id_number LIKE ? ESCAPE '\'`
-			args = append(args, "%"+sqlitedb.EscapeLike(tail))
+			// Only the last four digits are kept (in the masked number);
+			// a longer tail the villager reads out is matched on its last four.
+			cond += ` OR id_masked LIKE ? ESCAPE '\'`
+			args = append(args, "%"+sqlitedb.EscapeLike(tail[len(tail)-4:]))
 		}
 		where = append(where, "("+cond+")")
 	}
@@ -330,23 +422,19 @@ func (s *SubmissionService) Supplement(ctx context.Context, id string, added []k
 		// copy with one that lacks the applicant.
 		return nil, kiosk.Errorf(kiosk.EInvalid, "本机只有这个办件的列表信息（本机资料曾损坏，已从区平台取回），不能在这里补交材料。请联系区人社局办理补正。")
 	}
-	var payload []byte
-	if err := s.db.db.QueryRowContext(ctx, `SELECT payload FROM submissions WHERE id = ?`, cur.ID).Scan(&payload); err != nil {
-		return nil, fmt.Errorf("supplement: %w", err)
+	key, err := s.sealKey(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var sub kiosk.Submission
-	if err := json.Unmarshal(payload, &sub); err != nil {
-		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s is damaged: %v", id, err)
-	}
+	sub := *cur
 	byName := map[string]int{}
 	for i, m := range sub.Materials {
 		byName[m.Name] = i
 	}
+	sup := kiosk.Supplement{SubmissionID: sub.ID, ReceiptNo: sub.ReceiptNo, Revision: sub.Revision + 1, Agent: agent.Name, At: s.db.Now().UTC().Truncate(time.Second)}
 	var errs kiosk.FieldErrors
-	changed := false
 	for _, in := range added {
-		i, ok := byName[in.Name]
-		if !ok {
+		if _, ok := byName[in.Name]; !ok {
 			errs = append(errs, kiosk.FieldError{Field: "materials." + in.Name, Message: fmt.Sprintf("“%s”不是这个办件的申请材料", in.Name)})
 			continue
 		}
@@ -356,42 +444,54 @@ func (s *SubmissionService) Supplement(ctx context.Context, id string, added []k
 			}
 		}
 		if in.Received || len(in.Attachments) > 0 {
-			m := &sub.Materials[i]
-			m.Received, m.Owed = true, false
-			m.Attachments = append(m.Attachments, in.Attachments...)
-			changed = true
+			sup.Materials = append(sup.Materials, kiosk.MaterialInput{Name: in.Name, Received: true, Attachments: in.Attachments})
 		}
 	}
 	if errs != nil {
 		return nil, errs
 	}
-	if !changed {
+	if len(sup.Materials) == 0 {
 		return nil, kiosk.Errorf(kiosk.EInvalid, "请勾选补交的材料或添加附件")
 	}
-	sub.Revision++
-	sub.Status = kiosk.StatusPending
-	data, err := json.Marshal(&sub)
+	if err := sub.ApplySupplement(&sup); err != nil {
+		return nil, err
+	}
+	sub.Status, sub.DistrictNote = kiosk.StatusPending, ""
+	part, err := json.Marshal(&sup)
 	if err != nil {
 		return nil, err
 	}
+	sealed, err := seal.Seal(key, part)
+	if err != nil {
+		return nil, err
+	}
+	var prev string // the head of the chain: the last supplement's link, or the first save's hash
+	if err := s.db.db.QueryRowContext(ctx, `SELECT coalesce((SELECT content_hash FROM supplements WHERE submission_id = s.id ORDER BY revision DESC LIMIT 1), s.content_hash)
+		FROM submissions s WHERE id = ?`, sub.ID).Scan(&prev); err != nil {
+		return nil, fmt.Errorf("supplement: %w", err)
+	}
+	chain := kiosk.ChainHash(prev, part)
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, diskError("supplement", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET payload = ?, status = ?, district_note = '' WHERE id = ?`, data, kiosk.StatusPending, sub.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO supplements (submission_id, revision, content_hash, sealed, created_at) VALUES (?, ?, ?, ?, ?)`,
+		sub.ID, sup.Revision, chain, sealed, s.db.now()); err != nil {
 		return nil, diskError("supplement", err)
 	}
-	for i, m := range sub.Materials {
-		if _, err := tx.ExecContext(ctx, `UPDATE submission_materials SET received = ?, owed = ? WHERE submission_id = ? AND position = ?`,
-			m.Received, m.Owed, sub.ID, i); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET revision = ?, status = ?, district_note = '', confirmed_at = NULL WHERE id = ?`,
+		sup.Revision, kiosk.StatusPending, sub.ID); err != nil {
+		return nil, diskError("supplement", err)
+	}
+	for _, in := range sup.Materials {
+		i := byName[in.Name]
+		if _, err := tx.ExecContext(ctx, `UPDATE submission_materials SET received = 1, owed = 0 WHERE submission_id = ? AND position = ?`,
+			sub.ID, i); err != nil {
 			return nil, diskError("supplement", err)
 		}
-		for _, a := range m.Attachments {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_attachments (submission_id, material_position, sha256, name, mime, size)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, sub.ID, i, a.SHA256, a.Name, a.MIME, a.Size); err != nil {
-				return nil, diskError("supplement", err)
-			}
+		if err := insertAttachments(ctx, tx, sub.ID, i, sup.Revision, in.Attachments); err != nil {
+			return nil, diskError("supplement", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at) SELECT ?, 'submission', ?

@@ -3,6 +3,8 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"image"
 	"image/jpeg"
 	"os"
@@ -13,7 +15,9 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/store"
+	"golang.org/x/crypto/curve25519"
 )
 
 // kioskEnv is a set-up kiosk: catalog, service point and one agent.
@@ -34,6 +38,7 @@ func setUp(tb testing.TB) *kioskEnv {
 	if err := store.NewSettingsService(db).SetPoint(ctx, kiosk.PointInfo{Code: "330603101201", Name: "王化村便民服务中心"}); err != nil {
 		tb.Fatal(err)
 	}
+	districtKey(tb, db)
 	agent, err := store.NewAgentService(db).CreateAgent(ctx, "王芳", "2468", true)
 	if err != nil {
 		tb.Fatal(err)
@@ -106,9 +111,7 @@ func TestSave_OK(t *testing.T) {
 	if m := got.Materials[0]; !m.Received || len(m.Attachments) != 1 || m.Attachments[0].SHA256 != a.SHA256 {
 		t.Fatalf("materials: got %+v", got.Materials)
 	}
-	if data, err := os.ReadFile(e.db.AttachmentPath(a.SHA256)); err != nil || int64(len(data)) != a.Size {
-		t.Fatalf("attachment file: %v", err)
-	}
+	openFile(t, e.db, a)
 	var outbox int
 	e.db.SQL().QueryRow(`SELECT count(*) FROM outbox WHERE submission_id = ?`, sub.ID).Scan(&outbox)
 	if outbox != 1 {
@@ -355,4 +358,40 @@ func TestAudit_AppendOnly(t *testing.T) {
 			t.Fatalf("%s: got %v", q, err)
 		}
 	}
+}
+
+// testPub and testPriv are a district's sealing key pair for the tests,
+// the same in every process of a test (the crash test's children).
+var testPub, testPriv = func() (*seal.Key, *seal.Key) {
+	priv := seal.Key(sha256.Sum256([]byte("district key for the store's tests")))
+	var pub seal.Key
+	curve25519.ScalarBaseMult(&pub, &priv)
+	return &pub, &priv
+}()
+
+// districtKey gives the kiosk the district's sealing key, as enrolment does.
+func districtKey(tb testing.TB, db *store.DB) {
+	tb.Helper()
+	if err := store.NewSettingsService(db).SetSealKey(context.Background(), testPub); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// openFile reads a kept attachment as the district would: opened with its
+// key, checked against its hash.
+func openFile(tb testing.TB, db *store.DB, a kiosk.Attachment) []byte {
+	tb.Helper()
+	f, err := os.Open(db.AttachmentPath(a.SHA256))
+	if err != nil {
+		tb.Fatalf("attachment %s: %v", a.Name, err)
+	}
+	defer f.Close()
+	var plain bytes.Buffer
+	if _, err := seal.OpenFile(&plain, f, testPub, testPriv); err != nil {
+		tb.Fatalf("attachment %s: %v", a.Name, err)
+	}
+	if sum := sha256.Sum256(plain.Bytes()); hex.EncodeToString(sum[:]) != a.SHA256 || int64(plain.Len()) != a.Size {
+		tb.Fatalf("attachment %s does not match its hash or size", a.Name)
+	}
+	return plain.Bytes()
 }

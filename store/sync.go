@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -41,22 +40,71 @@ func (q *SyncQueue) Due(ctx context.Context, now time.Time, limit int) ([]kiosk.
 	return out, rows.Err()
 }
 
-// Payload returns a submission exactly as it was saved, the document the
-// district receives.
-func (q *SyncQueue) Payload(ctx context.Context, id string) (*kiosk.Submission, error) {
-	var payload []byte
-	err := q.db.db.QueryRowContext(ctx, `SELECT payload FROM submissions WHERE id = ?`, id).Scan(&payload)
+// Outbound returns what to send of a submission: the sealed parts still
+// kept (the submission as saved, then each supplement) from the first one
+// kept, the content chain, and the files those parts added.
+func (q *SyncQueue) Outbound(ctx context.Context, id string) (*kiosk.Outbound, error) {
+	out := &kiosk.Outbound{ID: id}
+	var first []byte
+	var firstHash string
+	var sealed int
+	err := q.db.db.QueryRowContext(ctx, `SELECT receipt_no, revision, content_hash, payload, sealed FROM submissions WHERE id = ?`, id).
+		Scan(&out.ReceiptNo, &out.Revision, &firstHash, &first, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kiosk.Errorf(kiosk.ENotFound, "no submission %s", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read submission: %w", err)
 	}
-	var s kiosk.Submission
-	if err := json.Unmarshal(payload, &s); err != nil {
-		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s is damaged: %v", id, err)
+	if sealed == 0 {
+		return nil, fmt.Errorf("submission %s was saved by an older version and is not sealed yet: enrol the kiosk so it learns the district's key", out.ReceiptNo)
 	}
-	return &s, nil
+	out.Chain = []string{firstHash}
+	parts := [][]byte{first}
+	rows, err := q.db.db.QueryContext(ctx, `SELECT content_hash, sealed FROM supplements WHERE submission_id = ? ORDER BY revision`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read supplements: %w", err)
+	}
+	for rows.Next() {
+		var link string
+		var part []byte
+		if err := rows.Scan(&link, &part); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read supplements: %w", err)
+		}
+		out.Chain, parts = append(out.Chain, link), append(parts, part)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out.Chain) != out.Revision+1 {
+		return nil, kiosk.Errorf(kiosk.ECorrupt, "submission %s has %d supplements for revision %d", out.ReceiptNo, len(out.Chain)-1, out.Revision)
+	}
+	// Send from the first part still kept; the ones before it the district
+	// has confirmed.
+	out.From = out.Revision + 1
+	for r := out.Revision; r >= 0 && len(parts[r]) > 0; r-- {
+		out.From = r
+	}
+	if out.From > out.Revision {
+		return nil, fmt.Errorf("本机已不再保存办件 %s 的资料（区里确认收到后已删除），无法再次上传", out.ReceiptNo)
+	}
+	out.Sealed = parts[out.From:]
+	frows, err := q.db.db.QueryContext(ctx, `SELECT sha256, name, mime, size FROM submission_attachments
+		WHERE submission_id = ? AND revision >= ? ORDER BY revision, material_position, rowid`, id, out.From)
+	if err != nil {
+		return nil, fmt.Errorf("read attachments: %w", err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var a kiosk.Attachment
+		if err := frows.Scan(&a.SHA256, &a.Name, &a.MIME, &a.Size); err != nil {
+			return nil, fmt.Errorf("read attachments: %w", err)
+		}
+		out.Attachments = append(out.Attachments, a)
+	}
+	return out, frows.Err()
 }
 
 // AttachmentPath is where a staged attachment is kept.
@@ -73,7 +121,8 @@ func (q *SyncQueue) Sent(ctx context.Context, seq int64, id string, receivedAt t
 	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq = ?`, seq); err != nil {
 		return fmt.Errorf("outbox sent: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET received_at = ?,
+	// confirmed_at waits for the feed to confirm this upload.
+	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET received_at = ?, confirmed_at = NULL,
 		status = CASE WHEN status = ? THEN ? ELSE status END WHERE id = ?`,
 		receivedAt.UTC().Format(time.RFC3339), kiosk.StatusPending, kiosk.StatusReceived, id); err != nil {
 		return fmt.Errorf("outbox sent: %w", err)
@@ -129,9 +178,15 @@ func (q *SyncQueue) Apply(ctx context.Context, epoch string, cursor int64, chang
 	}
 	defer tx.Rollback()
 	for _, c := range changes {
+		// Any status from the district's feed confirms it holds the
+		// submission; confirmed_at starts the wait before the sealed copy
+		// is deleted (DeleteConfirmed).
+		at := c.At.UTC().Format(time.RFC3339)
 		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ?, district_note = ?, status_at = ?,
-			received_at = coalesce(received_at, ?) WHERE id = ?`,
-			c.Status, c.Note, c.At.UTC().Format(time.RFC3339), c.At.UTC().Format(time.RFC3339), c.SubmissionID); err != nil {
+			received_at = coalesce(received_at, ?),
+			confirmed_at = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.submission_id = submissions.id) THEN NULL ELSE coalesce(confirmed_at, ?) END
+			WHERE id = ?`,
+			c.Status, c.Note, at, at, q.db.Now().UTC().Format(time.RFC3339), c.SubmissionID); err != nil {
 			return fmt.Errorf("apply changes: %w", err)
 		}
 	}
@@ -146,11 +201,12 @@ func (q *SyncQueue) Apply(ctx context.Context, epoch string, cursor int64, chang
 // Requeue puts every submission the district does not have back in the
 // outbox: after the district restored an older backup (a new epoch), what
 // it lost is sent again. Submissions still in the outbox are left alone;
-// purged and restored ones have nothing left to send: the district's backups
-// keep them.
+// purged and restored ones, and those whose sealed copy was deleted after
+// the district confirmed them, have nothing left to send.
 func (q *SyncQueue) Requeue(ctx context.Context, now time.Time) (int, error) {
 	res, err := q.db.db.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at)
 		SELECT id, 'submission', ? FROM submissions s WHERE purged_at IS NULL AND restored_at IS NULL
+		AND length(payload) > 0 AND sealed = 1
 		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.submission_id = s.id)`,
 		now.UTC().Format(time.RFC3339Nano))
 	if err != nil {

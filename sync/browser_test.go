@@ -13,6 +13,7 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/browsertest"
 	receipttoken "github.com/keqiao/villagekiosk/receipt/token"
+	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
 
 // TestBrowser_ReturnReachesKiosk: in headless Chromium a staff member signs
@@ -128,7 +129,11 @@ func TestBrowser_StaffRefusals(t *testing.T) {
 	evil := *sub
 	evil.ID, evil.ReceiptNo = sub.ID+"-x", sub.ReceiptNo+"-X"
 	evil.Applicant.Name = "李四" + markup
-	if _, err := sy.Client.PostSubmission(ctx, &evil); err != nil { // signed with the kiosk's key
+	up, err := kiosksync.SealedUpload(&evil, d.st.SealKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sy.Client.PostSubmission(ctx, up); err != nil { // signed with the kiosk's key
 		t.Fatal(err)
 	}
 	if err := d.st.AddStaff(ctx, "zhangwei", "张伟", "keqiao-2026-rs"); err != nil {

@@ -199,14 +199,14 @@ func (c *Client) PutChunk(ctx context.Context, sha string, offset, total int64, 
 	return st, c.do(ctx, http.MethodPut, path, chunk, h, &st)
 }
 
-// PostSubmission uploads a submission; a replay returns the first reply.
-func (c *Client) PostSubmission(ctx context.Context, s *kiosk.Submission) (SubmissionReceipt, error) {
+// PostSubmission uploads a submission's sealed parts; a replay returns the
+// first reply.
+func (c *Client) PostSubmission(ctx context.Context, o *kiosk.Outbound) (SubmissionReceipt, error) {
 	var r SubmissionReceipt
-	canonical, err := json.Marshal(s)
+	body, err := json.Marshal(SubmissionUpload{ID: o.ID, ReceiptNo: o.ReceiptNo, Revision: o.Revision, From: o.From, Chain: o.Chain, Sealed: o.Sealed})
 	if err != nil {
 		return r, err
 	}
-	body, _ := json.Marshal(SubmissionUpload{Submission: *s, ContentHash: ContentHash(canonical)})
 	return r, c.do(ctx, http.MethodPost, "/v1/submissions", body, nil, &r)
 }
 

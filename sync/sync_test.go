@@ -22,6 +22,7 @@ import (
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/assets"
 	"github.com/keqiao/villagekiosk/internal/pgtest"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	receipttoken "github.com/keqiao/villagekiosk/receipt/token"
 	"github.com/keqiao/villagekiosk/store"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
@@ -62,6 +63,7 @@ type villageKiosk struct {
 	agent *kiosk.Agent
 	key   ed25519.PrivateKey
 	dir   string
+	scans map[string][]byte // what was scanned, by hash: the kiosk keeps it only sealed
 }
 
 func newKiosk(t *testing.T) *villageKiosk { return newKioskTB(t) }
@@ -80,12 +82,15 @@ func newKioskTB(t testing.TB) *villageKiosk {
 		t.Fatal(err)
 	}
 	store.NewSettingsService(db).SetPoint(ctx, kiosk.PointInfo{Code: "330603101201", Name: "王化村"})
+	// A sealing key of a district nobody runs, until enrol gives the real one.
+	someKey, _, _ := seal.GenerateKey()
+	store.NewSettingsService(db).SetSealKey(ctx, someKey)
 	agent, err := store.NewAgentService(db).CreateAgent(ctx, "王芳", "2468", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, key, _ := ed25519.GenerateKey(nil)
-	return &villageKiosk{db: db, subs: store.NewSubmissionService(db), agent: agent, key: key, dir: dir}
+	return &villageKiosk{db: db, subs: store.NewSubmissionService(db), agent: agent, key: key, dir: dir, scans: map[string][]byte{}}
 }
 
 // save takes a submission offline with one scan of the given size.
@@ -111,7 +116,9 @@ func (k *villageKiosk) saveN(t testing.TB, name string, n, scanBytes int) *kiosk
 		if err != nil {
 			t.Fatal(err)
 		}
+		os.Remove(src) // the scanner's copy: gone, as on a kiosk that tidies its scan folder
 		atts = append(atts, a)
+		k.scans[a.SHA256] = data
 	}
 	sub, err := k.subs.Save(ctx, &kiosk.Draft{
 		Matter:    "3306210001-01",
@@ -141,6 +148,13 @@ func (k *villageKiosk) enrollTB(t testing.TB, d *district) *kiosksync.Syncer {
 		t.Fatal(err)
 	}
 	c.DeviceID = reply.DeviceID
+	key, err := seal.Decode(reply.SealKey)
+	if err == nil {
+		err = store.NewSettingsService(k.db).SetSealKey(ctx, key)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &kiosksync.Syncer{Client: c, Queue: store.NewSyncQueue(k.db), AppVersion: "test"}
 }
 
@@ -179,7 +193,7 @@ func testEndToEnd(t *testing.T, dbURL string) {
 	if rep.Uploaded != 3 || rep.WaitingAfter != 0 || len(rep.Parked) != 0 {
 		t.Fatalf("round: %+v", rep)
 	}
-	if peak != rep.BytesSent || peak != 100_000+500_000+900_000 || lastSent != 0 || lastTotal != 0 {
+	if peak != rep.BytesSent || peak != seal.SealedSize(100_000)+seal.SealedSize(500_000)+seal.SealedSize(900_000) || lastSent != 0 || lastTotal != 0 {
 		t.Fatalf("progress: peak %d of %d sent, last %d/%d", peak, rep.BytesSent, lastSent, lastTotal)
 	}
 	list, err := d.st.Submissions(ctx)
@@ -188,10 +202,9 @@ func testEndToEnd(t *testing.T, dbURL string) {
 	}
 	for _, s := range subs {
 		a := s.Materials[0].Attachments[0]
-		mine, _ := os.ReadFile(store.NewSyncQueue(k.db).AttachmentPath(a.SHA256))
 		theirs, err := os.ReadFile(filepath.Join(d.dir, "attachments", a.SHA256[:2], a.SHA256))
 		sum := sha256.Sum256(theirs)
-		if err != nil || string(mine) != string(theirs) || hex.EncodeToString(sum[:]) != a.SHA256 {
+		if err != nil || !bytes.Equal(k.scans[a.SHA256], theirs) || hex.EncodeToString(sum[:]) != a.SHA256 {
 			t.Fatalf("attachment %s differs at the district: %v", a.Name, err)
 		}
 		if st, _ := k.status(t, s.ID); st != kiosk.StatusReceived {
@@ -260,8 +273,15 @@ func testConflictParked(t *testing.T, dbURL string) {
 	if _, err := sy.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Tamper with the kiosk's copy and queue it again, then add a new one.
-	if _, err := k.db.SQL().Exec(`UPDATE submissions SET payload = CAST(replace(CAST(payload AS TEXT), '张三', '张三丰') AS BLOB) WHERE id = ?`, first.ID); err != nil {
+	// Change the kiosk's copy (as a second kiosk with the same id would
+	// have it) and queue it again, then add a new one.
+	other := *first
+	other.Applicant.Name = "张三丰"
+	up, err := kiosksync.SealedUpload(&other, d.st.SealKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.db.SQL().Exec(`UPDATE submissions SET payload = ?, content_hash = ? WHERE id = ?`, up.Sealed[0], up.Chain[0], first.ID); err != nil {
 		t.Fatal(err)
 	}
 	store.NewSyncQueue(k.db).Requeue(ctx, time.Now())
@@ -764,6 +784,9 @@ func testReattachAfterLostDatabase(t *testing.T, dbURL string) {
 		t.Fatalf("re-attach: %+v %v (old device %s)", reply, err, sy.Client.DeviceID)
 	}
 	c.DeviceID = reply.DeviceID
+	if key, err := seal.Decode(reply.SealKey); err != nil || store.NewSettingsService(fresh.db).SetSealKey(ctx, key) != nil {
+		t.Fatalf("the sealing key at re-attach: %v", err)
+	}
 	n, err := kiosksync.TakeBack(ctx, c, fresh.subs.Restore)
 	if err != nil || n != 2 {
 		t.Fatalf("took back %d %v, want 2", n, err)

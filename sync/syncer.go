@@ -10,12 +10,16 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 )
 
 // Queue is what the syncer needs from the kiosk's store.
 type Queue interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]kiosk.OutboxItem, error)
-	Payload(ctx context.Context, id string) (*kiosk.Submission, error)
+	// Outbound gives what to send of a submission: its sealed parts and
+	// files, which the kiosk itself cannot read.
+	Outbound(ctx context.Context, id string) (*kiosk.Outbound, error)
+	// AttachmentPath is where a file is kept sealed.
 	AttachmentPath(sha string) string
 	Sent(ctx context.Context, seq int64, id string, receivedAt time.Time) error
 	RetryLater(ctx context.Context, seq int64, reason string, next time.Time) error
@@ -109,14 +113,12 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 	// Smallest first: a submission with large scans never holds up the
 	// small ones behind it on a slow village line.
 	size := map[int64]int64{}
-	payloads := map[int64]*kiosk.Submission{} // read once, for sorting and sending
+	payloads := map[int64]*kiosk.Outbound{} // read once, for sorting and sending
 	for _, it := range due {
-		if sub, err := s.Queue.Payload(ctx, it.SubmissionID); err == nil {
-			payloads[it.Seq] = sub
-			for _, m := range sub.Materials {
-				for _, a := range m.Attachments {
-					size[it.Seq] += a.Size
-				}
+		if out, err := s.Queue.Outbound(ctx, it.SubmissionID); err == nil {
+			payloads[it.Seq] = out
+			for _, a := range out.Attachments {
+				size[it.Seq] += seal.SealedSize(a.Size)
 			}
 		}
 	}
@@ -167,18 +169,16 @@ func (s *Syncer) waiting(ctx context.Context) int {
 
 // upload sends a submission's attachments (resuming where the district
 // stopped) and then the submission.
-func (s *Syncer) upload(ctx context.Context, it kiosk.OutboxItem, sub *kiosk.Submission, rep *Report) error {
+func (s *Syncer) upload(ctx context.Context, it kiosk.OutboxItem, sub *kiosk.Outbound, rep *Report) error {
 	if sub == nil { // unreadable when the round began: say why now
 		var err error
-		if sub, err = s.Queue.Payload(ctx, it.SubmissionID); err != nil {
+		if sub, err = s.Queue.Outbound(ctx, it.SubmissionID); err != nil {
 			return err
 		}
 	}
-	for _, m := range sub.Materials {
-		for _, a := range m.Attachments {
-			if err := s.sendFile(ctx, a, rep); err != nil {
-				return err
-			}
+	for _, a := range sub.Attachments {
+		if err := s.sendFile(ctx, a, rep); err != nil {
+			return err
 		}
 	}
 	r, err := s.Client.PostSubmission(ctx, sub)
@@ -191,6 +191,7 @@ func (s *Syncer) upload(ctx context.Context, it kiosk.OutboxItem, sub *kiosk.Sub
 	return s.Queue.Sent(ctx, it.Seq, sub.ID, r.ReceivedAt)
 }
 
+// sendFile sends an attachment's sealed file; offsets count sealed bytes.
 func (s *Syncer) sendFile(ctx context.Context, a kiosk.Attachment, rep *Report) error {
 	st, err := s.Client.AttachmentState(ctx, a.SHA256)
 	if err != nil {
@@ -204,13 +205,14 @@ func (s *Syncer) sendFile(ctx context.Context, a kiosk.Attachment, rep *Report) 
 		return fmt.Errorf("attachment %s of this submission is missing from the data folder: %w", a.Name, err)
 	}
 	defer f.Close()
+	size := seal.SealedSize(a.Size)
 	buf := make([]byte, ChunkSize)
-	for off := st.Have; off < a.Size; {
-		n, err := f.ReadAt(buf[:min(int64(ChunkSize), a.Size-off)], off)
+	for off := st.Have; off < size; {
+		n, err := f.ReadAt(buf[:min(int64(ChunkSize), size-off)], off)
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("read attachment %s: %w", a.Name, err)
 		}
-		st, err = s.Client.PutChunk(ctx, a.SHA256, off, a.Size, buf[:n])
+		st, err = s.Client.PutChunk(ctx, a.SHA256, off, size, buf[:n])
 		if err != nil {
 			if e, ok := AsError(err); ok && e.Code == kiosk.EConflict {
 				// The district has a different amount than we thought (an
@@ -230,12 +232,12 @@ func (s *Syncer) sendFile(ctx context.Context, a kiosk.Attachment, rep *Report) 
 			break
 		}
 	}
-	if !st.Complete && st.Have == a.Size {
+	if !st.Complete && st.Have == size {
 		// The district has every byte but was stopped (killed, powered off)
 		// after its last write and before it checked the file and kept it:
 		// an empty last chunk asks it to finish, where posting the
 		// submission would be refused as incomplete and parked.
-		if _, err := s.Client.PutChunk(ctx, a.SHA256, a.Size, a.Size, nil); err != nil {
+		if _, err := s.Client.PutChunk(ctx, a.SHA256, size, size, nil); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 )
 
 // Protocol is sent by the district in the ProtocolHeader of every response:
@@ -118,6 +120,9 @@ type EnrollReply struct {
 	// a kiosk whose database was lost gets its old device id back, and
 	// should then take back its submissions (GET /v1/submissions).
 	Reattached bool `json:"reattached,omitempty"`
+	// SealKey is the district's public key (base64url X25519): the kiosk
+	// keeps every submission and file sealed for it (package seal).
+	SealKey string `json:"seal_key"`
 }
 
 // Held is one entry of GET /v1/submissions: what the district holds of a
@@ -154,14 +159,40 @@ type AttachmentState struct {
 	Complete bool   `json:"complete"` // all bytes received and the hash checked
 }
 
-// SubmissionUpload is POST /v1/submissions: the submission as saved, and the
-// hash of its canonical JSON, by which a replay is told from a conflict.
-// Both ends re-encode kiosk.Submission to check the hash, so a field added to
-// it must be omitempty: otherwise kiosks and a district of different versions
-// would disagree on every hash.
+// SubmissionUpload is POST /v1/submissions. The kiosk keeps a submission
+// sealed for the district's key and cannot read it back, so it sends the
+// sealed parts: the submission as saved (revision 0) and each supplement
+// (kiosk.Supplement) after a 退回补正, from revision From on (earlier parts
+// the district confirmed may be gone from the kiosk). Chain holds the
+// content hash at every revision (kiosk.PartHash, kiosk.ChainHash), by which
+// the district tells a replay (it holds Chain[Revision]), a resubmission
+// (it holds an earlier link) and a conflict.
 type SubmissionUpload struct {
-	Submission  kiosk.Submission `json:"submission"`
-	ContentHash string           `json:"content_hash"`
+	ID        string   `json:"id"`
+	ReceiptNo string   `json:"receipt_no"`
+	Revision  int      `json:"revision"`
+	From      int      `json:"from"`
+	Chain     []string `json:"chain"`
+	Sealed    [][]byte `json:"sealed"` // base64 in JSON
+}
+
+// SealedUpload seals a submission as first saved for the district's key:
+// what a kiosk's store does at save, for tools and tests that hold a
+// submission in the clear.
+func SealedUpload(sub *kiosk.Submission, key *seal.Key) (*kiosk.Outbound, error) {
+	part, err := json.Marshal(sub)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := seal.Seal(key, part)
+	if err != nil {
+		return nil, err
+	}
+	out := &kiosk.Outbound{ID: sub.ID, ReceiptNo: sub.ReceiptNo, Chain: []string{kiosk.PartHash(part)}, Sealed: [][]byte{sealed}}
+	for _, m := range sub.Materials {
+		out.Attachments = append(out.Attachments, m.Attachments...)
+	}
+	return out, nil
 }
 
 // SubmissionReceipt is the district's reply to an upload; the same reply is
@@ -252,12 +283,4 @@ func CodeFor(status int) string {
 		return kiosk.EUnavailable
 	}
 	return kiosk.EInternal
-}
-
-// ContentHash is the hash by which the district tells a replay of a
-// submission from a conflicting one: hex SHA-256 of its canonical JSON
-// (encoding/json of kiosk.Submission, as both ends marshal it).
-func ContentHash(canonical []byte) string {
-	sum := sha256.Sum256(canonical)
-	return hex.EncodeToString(sum[:])
 }

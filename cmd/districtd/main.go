@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,10 +21,12 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/sync/district"
 )
 
-const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME] [--db postgres://...]
+const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME] [--db postgres://...] [--tls-cert FILE --tls-key FILE]
+                   (plain HTTP only on a loopback address, e.g. behind a TLS proxy)
        districtd enroll-code --point CODE --name NAME --data DIR [--qr FILE.png]
        districtd submissions --json --data DIR
        districtd set-status RECEIPT-NO --status accepted|in_progress|done|returned|refused [--note TEXT] --data DIR
@@ -33,6 +36,7 @@ const usage = `usage: districtd serve --addr ADDR --data DIR [--name NAME] [--db
        districtd agent add NAME --point CODE --pin PIN [--admin] --data DIR | agent stop NAME --point CODE --data DIR
        districtd holidays publish FILE --data DIR   one year's official arrangement (assets/holidays format)
        districtd new-epoch --data DIR     after restoring a backup: kiosks send again what it lacks
+       districtd seal-key --data DIR      the public key kiosks seal for (for ` + "`kiosk settings set seal-key`" + ` before enrolment)
        districtd user add USERNAME --name NAME --data DIR   a staff account for /staff/ (password on stdin, or --password-file FILE)
        districtd user disable USERNAME --data DIR           stops the account and ends its sessions
 
@@ -67,6 +71,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	admin := fs.Bool("admin", false, "the agent may read the audit log and change settings")
 	fs.Bool("json", true, "print JSON")
 	passwordFile := fs.String("password-file", "", "read the staff password from this file instead of stdin")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	tlsKey := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -90,7 +96,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	err = run(ctx, st, cmd, pos, stdout, options{addr: *addr, name: *name, point: *point, qr: *qr, status: *status, note: *note, pin: *pin, admin: *admin,
-		passwordFile: *passwordFile, stdin: stdin})
+		passwordFile: *passwordFile, stdin: stdin, tlsCert: *tlsCert, tlsKey: *tlsKey})
 	if err != nil {
 		fmt.Fprintln(stderr, "districtd:", err)
 		return 1
@@ -103,6 +109,7 @@ type options struct {
 	admin                                    bool
 	passwordFile                             string
 	stdin                                    io.Reader
+	tlsCert, tlsKey                          string
 }
 
 const defaultName = "柯桥区人力资源和社会保障局"
@@ -255,6 +262,9 @@ func run(ctx context.Context, st *district.Store, cmd string, pos []string, stdo
 			return nil
 		}
 		return errors.New("use `user add USERNAME --name NAME` (password on stdin) or `user disable USERNAME`")
+	case "seal-key":
+		fmt.Fprintln(stdout, seal.Encode(st.SealKey()))
+		return nil
 	case "new-epoch":
 		e, err := st.NewEpoch(ctx)
 		if err != nil {
@@ -266,7 +276,29 @@ func run(ctx context.Context, st *district.Store, cmd string, pos []string, stdo
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, strings.TrimSpace(usage))
 }
 
+// checkListen refuses to serve kiosks' data in plain HTTP beyond this
+// machine: a district behind a TLS proxy listens on loopback.
+func checkListen(o options) error {
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return errors.New("serve: give both --tls-cert and --tls-key")
+	}
+	if o.tlsCert != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return fmt.Errorf("serve: --addr %q is not HOST:PORT", o.addr)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("serve: plain HTTP on %s would carry villagers' data unencrypted: give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy", o.addr)
+}
+
 func serve(ctx context.Context, st *district.Store, o options, stdout io.Writer) error {
+	if err := checkListen(o); err != nil {
+		return err
+	}
 	logger := log.New(os.Stderr, "districtd: ", log.LstdFlags)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -274,9 +306,20 @@ func serve(ctx context.Context, st *district.Store, o options, stdout io.Writer)
 	}
 	srv := &http.Server{Handler: district.NewHandler(st, district.Options{Name: o.name, Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute}
-	fmt.Fprintf(stdout, "districtd listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: load the TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		fmt.Fprintf(stdout, "districtd listening on https://%s\n", ln.Addr())
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		fmt.Fprintf(stdout, "districtd listening on %s\n", ln.Addr())
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -31,6 +31,7 @@ type rig struct {
 	srv                *exec.Cmd
 	serverLog          bytes.Buffer // read only once the server has stopped
 	syncOutput         bytes.Buffer
+	cert, key          string // PEM files when districtd serves HTTPS
 }
 
 // binary returns a built binary: from the environment (make test builds
@@ -50,7 +51,11 @@ func binary(t *testing.T, env, pkg, name string) string {
 func newRig(t *testing.T) *rig { return newRigOn(t, "") }
 
 // newRigOn is newRig with districtd on the engine of dbURL ("" for SQLite).
-func newRigOn(t *testing.T, dbURL string) *rig {
+func newRigOn(t *testing.T, dbURL string) *rig { return newRigWith(t, dbURL, false) }
+
+// newRigWith is newRigOn, with districtd serving HTTPS under a certificate
+// of its own CA when withTLS, and the kiosk enrolled trusting that CA.
+func newRigWith(t *testing.T, dbURL string, withTLS bool) *rig {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and starts both programs")
@@ -63,18 +68,29 @@ func newRigOn(t *testing.T, dbURL string) *rig {
 	}
 	r.addr = l.Addr().String()
 	l.Close()
+	base := "http://" + r.addr
+	enroll := []string{}
+	if withTLS {
+		r.cert, r.key = selfSigned(t)
+		base = "https://" + r.addr
+		enroll = []string{"--ca", r.cert}
+	}
 	r.startDistrict()
 	t.Cleanup(func() { r.srv.Process.Kill(); r.srv.Wait() })
 	r.sh(r.kiosk, "setup", "--point", "330603101201", "--point-name", "王化村便民服务中心", "--data", r.kdata)
 	r.sh(r.kiosk, "agent", "add", "王芳", "--pin", "2468", "--data", r.kdata)
 	code := strings.Fields(r.sh(r.districtd, "enroll-code", "--point", "330603101201", "--name", "王化村便民服务中心", "--data", r.ddata))[0]
-	r.sh(r.kiosk, "enroll", "--district", "http://"+r.addr, "--code", code, "--data", r.kdata)
+	r.sh(r.kiosk, append([]string{"enroll", "--district", base, "--code", code, "--data", r.kdata}, enroll...)...)
 	return r
 }
 
 func (r *rig) startDistrict() {
 	r.t.Helper()
-	r.srv = exec.Command(r.districtd, "serve", "--addr", r.addr, "--data", r.ddata)
+	args := []string{"serve", "--addr", r.addr, "--data", r.ddata}
+	if r.cert != "" {
+		args = append(args, "--tls-cert", r.cert, "--tls-key", r.key)
+	}
+	r.srv = exec.Command(r.districtd, args...)
 	r.srv.Env = r.env(r.districtd)
 	r.srv.Stderr = &r.serverLog
 	stdout, _ := r.srv.StdoutPipe()

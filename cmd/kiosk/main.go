@@ -45,7 +45,8 @@ const usage = `usage: kiosk [--data DIR] [--fullscreen]         open the kiosk w
        kiosk verify TEXT                           check a scanned receipt QR code offline
        kiosk printer set --kind K --target T --paper P | printer show | printer test
                                                    kinds: escpos-usb, escpos-tcp, cups, file
-       kiosk settings set district-url URL | settings set signature-line true|false
+       kiosk settings set district-url URL | signature-line true|false | seal-key KEY
+                         | sealed-keep-days N | retention-days N
        kiosk enroll --district URL --code CODE [--ca FILE]
                                                    enrol with the district platform (one-time code)
        kiosk sync --once                           one sync round: upload, statuses, heartbeat

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/receipt"
 )
 
@@ -127,13 +129,14 @@ func runSettings(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	if err != nil {
 		return err
 	}
-	keys := map[string]string{"district-url": kiosk.SettingDistrictURL, "signature-line": kiosk.SettingSignature}
+	keys := map[string]string{"district-url": kiosk.SettingDistrictURL, "signature-line": kiosk.SettingSignature,
+		"seal-key": kiosk.SettingSealKey, "sealed-keep-days": kiosk.SettingSealedKeepDays, "retention-days": kiosk.SettingRetentionDays}
 	if len(pos) != 3 || pos[0] != "set" || keys[pos[1]] == "" {
-		return fmt.Errorf("settings: use `settings set district-url URL` or `settings set signature-line true|false`\n\n%s", usage)
+		return fmt.Errorf("settings: use `settings set NAME VALUE` with NAME one of district-url, signature-line, seal-key, sealed-keep-days, retention-days\n\n%s", usage)
 	}
 	value := strings.TrimSpace(pos[2])
-	if pos[1] == "district-url" && !strings.HasPrefix(value, "https://") && !strings.HasPrefix(value, "http://") {
-		return fmt.Errorf("district-url must start with https:// (got %q)", value)
+	if err := checkSetting(pos[1], value); err != nil {
+		return err
 	}
 	s, err := openServices(ctx, f)
 	if err != nil {
@@ -144,5 +147,34 @@ func runSettings(ctx context.Context, args []string, stdout, _ io.Writer) error 
 		return err
 	}
 	fmt.Fprintf(stdout, "%s set\n", pos[1])
+	return nil
+}
+
+// checkSetting refuses a value the kiosk could not use, saying what is wanted.
+func checkSetting(name, value string) error {
+	days := func(lo, hi int) error {
+		if n, err := strconv.Atoi(value); err != nil || n < lo || n > hi {
+			return fmt.Errorf("%s must be a number of days from %d to %d (got %q)", name, lo, hi, value)
+		}
+		return nil
+	}
+	switch name {
+	case "district-url":
+		return checkDistrictURL(value)
+	case "signature-line":
+		if value != "true" && value != "false" {
+			return fmt.Errorf("signature-line must be true or false (got %q)", value)
+		}
+	case "seal-key":
+		// The district's public key, from `districtd seal-key`, for a kiosk
+		// installed where there is no network yet; enrolment sets it too.
+		if _, err := seal.Decode(value); err != nil {
+			return fmt.Errorf("seal-key must be the district's key as `districtd seal-key` prints it: %v", err)
+		}
+	case "sealed-keep-days":
+		return days(0, 365)
+	case "retention-days":
+		return days(1, 3650)
+	}
 	return nil
 }

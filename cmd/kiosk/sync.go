@@ -19,6 +19,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/store"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
@@ -53,6 +54,9 @@ func (s *services) syncClient(ctx context.Context) (*kiosksync.Client, error) {
 	device, _ := s.settings.Get(ctx, settingDeviceID)
 	if base == "" || device == "" {
 		return nil, fmt.Errorf("this kiosk is not enrolled with a district yet: run `kiosk enroll --district URL --code CODE`")
+	}
+	if err := checkDistrictURL(base); err != nil {
+		return nil, err
 	}
 	hc, err := s.httpClient(ctx)
 	if err != nil {
@@ -135,13 +139,16 @@ func runEnroll(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("enrol: %w", err)
 	}
+	if _, err := seal.Decode(reply.SealKey); err != nil {
+		return fmt.Errorf("enrol: the district sent no usable sealing key (%v): it runs an older districtd; upgrade it first", err)
+	}
 	if p, err := s.settings.Point(ctx); err == nil && p.Code != reply.PointCode {
 		return fmt.Errorf("this kiosk is set up as service point %s, but the code is for %s: ask the district for a code for %s", p.Code, reply.PointCode, p.Code)
 	}
 	if err := s.settings.SetPoint(ctx, kiosk.PointInfo{Code: reply.PointCode, Name: reply.PointName}); err != nil {
 		return err
 	}
-	for k, v := range map[string]string{kiosk.SettingDistrictURL: c.BaseURL, settingDeviceID: reply.DeviceID} {
+	for k, v := range map[string]string{kiosk.SettingDistrictURL: c.BaseURL, settingDeviceID: reply.DeviceID, kiosk.SettingSealKey: reply.SealKey} {
 		if err := s.settings.Set(ctx, k, v); err != nil {
 			return err
 		}
@@ -199,10 +206,19 @@ func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return err
 }
 
-// purge removes the personal data of matters finished longer ago than the
-// retention setting (default 90 days); sync rounds run it, since only the
-// district's feed finishes a matter.
+// purge deletes the sealed copies the district confirmed longer ago than
+// sealed_keep_days (default 7), and removes the personal data of matters
+// finished longer ago than the retention setting (default 90 days); sync
+// rounds run it, since only the district's feed confirms and finishes a
+// matter.
 func (s *services) purge(ctx context.Context) (int, error) {
+	sealedKeep, err := s.submissions.SealedKeep(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.submissions.DeleteConfirmed(ctx, time.Now(), sealedKeep); err != nil {
+		return 0, err
+	}
 	keep, err := s.submissions.Retention(ctx)
 	if err != nil {
 		return 0, err

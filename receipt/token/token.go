@@ -56,14 +56,20 @@ func ContentHash(s *kiosk.Submission) [16]byte {
 	return h
 }
 
-// NewToken makes the token of a saved submission.
+// NewToken makes the token of a saved submission, binding the hash kept at
+// save (s.ReceiptHash) when there is one: the kiosk keeps the submission
+// sealed and cannot hash it again.
 func NewToken(s *kiosk.Submission, key ed25519.PrivateKey, issued time.Time) Token {
+	hash := s.ReceiptHash
+	if hash == [16]byte{} {
+		hash = ContentHash(s)
+	}
 	return Token{
 		KeyID:       KeyID(key.Public().(ed25519.PublicKey)),
 		IssuedAt:    issued.UTC().Truncate(time.Second),
 		ReceiptNo:   s.ReceiptNo,
 		Matter:      s.Matter,
-		ContentHash: ContentHash(s),
+		ContentHash: hash,
 	}
 }
 

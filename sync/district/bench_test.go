@@ -23,7 +23,7 @@ func BenchmarkIngest(b *testing.B) {
 		sub := &kiosk.Submission{ID: fmt.Sprintf("bench-%d", i), ReceiptNo: fmt.Sprintf("330603101201-20261128-%06d", i), Matter: "3306210001-01",
 			Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"},
 			Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Required: true, Received: true}}}
-		resp := e.sendB(b, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(i))
+		resp := e.sendB(b, "POST", "/v1/submissions", e.upload(sub), time.Now(), nonce(i))
 		if resp.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", resp.StatusCode)
 		}

@@ -3,6 +3,7 @@ package district
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,18 +11,21 @@ import (
 	gosync "sync"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 )
 
-// Blobs keeps attachments by their SHA-256, received in chunks that may be
-// cut off and resumed. The district keeps them in a folder (DirBlobs); object
+// Blobs keeps attachments by the SHA-256 of their plaintext, received
+// sealed for the district's key (package seal) in chunks that may be cut off
+// and resumed: offsets and sizes count the sealed bytes until the file is
+// whole, when it is opened, checked and kept as plaintext. The district keeps them in a folder (DirBlobs); object
 // storage fits behind the same interface.
 type Blobs interface {
 	// Have tells how many bytes of a file are kept and whether it is whole
 	// and verified.
 	Have(sha string) (have int64, complete bool, err error)
-	// Append adds a chunk at offset, which must be what Have reports; the
-	// chunk that completes total bytes is checked against sha before the
-	// file counts as received.
+	// Append adds a chunk of the sealed file at offset, which must be what
+	// Have reports; once total bytes are there the file is opened and its
+	// plaintext checked against sha before it counts as received.
 	Append(sha string, offset, total int64, chunk []byte) (have int64, complete bool, err error)
 	// Open reads a whole, verified file.
 	Open(sha string) (io.ReadCloser, error)
@@ -36,8 +40,10 @@ func ValidSHA(s string) bool { return shaPattern.MatchString(s) }
 // DirBlobs keeps attachments in a folder: whole files at xx/<sha>, partial
 // ones at partial/<sha>.
 type DirBlobs struct {
-	Dir   string
-	files keyedMutex // one upload at a time per file
+	Dir string
+	// Unseal copies the plaintext of a sealed file from r to w.
+	Unseal func(w io.Writer, r io.Reader) error
+	files  keyedMutex // one upload at a time per file
 }
 
 // keyedMutex serialises work per key (an attachment's hash): two copies of
@@ -138,18 +144,17 @@ func (b *DirBlobs) Append(sha string, offset, total int64, chunk []byte) (int64,
 	if end < total {
 		return end, false, nil
 	}
-	got, err := fileSHA256(partial)
+	plain, err := b.open(partial, sha)
 	if err != nil {
-		return 0, false, err
-	}
-	if got != sha {
 		os.Remove(partial)
-		return 0, false, kiosk.Errorf(kiosk.EInvalid, "the file's SHA-256 does not match its name: it was damaged on the way; send it again")
+		return 0, false, err
 	}
 	os.MkdirAll(filepath.Dir(final), 0o700)
-	if err := os.Rename(partial, final); err != nil {
+	if err := os.Rename(plain, final); err != nil {
+		os.Remove(plain)
 		return 0, false, err
 	}
+	os.Remove(partial)
 	if d, err := os.Open(filepath.Dir(final)); err == nil {
 		d.Sync()
 		d.Close()
@@ -157,18 +162,42 @@ func (b *DirBlobs) Append(sha string, offset, total int64, chunk []byte) (int64,
 	return total, true, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+// open writes the plaintext of the sealed file at partial beside it, fsynced,
+// and returns its path once its SHA-256 is sha.
+func (b *DirBlobs) open(partial, sha string) (string, error) {
+	in, err := os.Open(partial)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	defer in.Close()
+	out, err := os.OpenFile(partial+".plain", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h := sha256.New()
+	err = b.Unseal(io.MultiWriter(out, h), in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && hex.EncodeToString(h.Sum(nil)) != sha {
+		err = errDamaged
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		if errors.Is(err, seal.ErrOpen) {
+			err = kiosk.Errorf(kiosk.EInvalid, "the file does not open with this district's key: it was sealed for another district, or damaged on the way; send it again")
+		} else if errors.Is(err, errDamaged) {
+			err = kiosk.Errorf(kiosk.EInvalid, "the file's SHA-256 does not match its name: it was damaged on the way; send it again")
+		}
+		return "", err
+	}
+	return out.Name(), nil
 }
+
+var errDamaged = errors.New("hash mismatch")
 
 // errTotal is the answer to a chunk whose place in its file makes no sense.
 var errTotal = kiosk.Errorf(kiosk.EInvalid, "offset and X-Total-Size must describe the chunk's place in a file of at most %d bytes", MaxFileBytes)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,11 +19,12 @@ func FuzzPostSubmission(f *testing.F) {
 	sub := &kiosk.Submission{ID: "0190-1", ReceiptNo: "330603101201-20261128-0001", Matter: "3306210001-01",
 		Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"},
 		Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{{SHA256: "../../etc/passwd", Size: 5}}}}}
-	f.Add(upload(sub))
-	f.Add([]byte(`{"submission":{"id":"x","receipt_no":"y"},"content_hash":""}`))
+	e := newEnvTB(f, "", district.Options{})
+	f.Add(e.upload(sub))
+	f.Add([]byte(`{"id":"x","receipt_no":"y","revision":0,"from":0,"chain":["` + strings.Repeat("ab", 32) + `"],"sealed":["AAAA"]}`))
+	f.Add([]byte(`{"id":"x","receipt_no":"y","revision":1,"from":1,"chain":[],"sealed":null}`))
 	f.Add([]byte(`{"submission":null}`))
 	f.Add([]byte("not json"))
-	e := newEnvTB(f, "", district.Options{})
 	n := 0
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n++

@@ -11,11 +11,13 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	kiosk "github.com/keqiao/villagekiosk"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
@@ -194,7 +196,8 @@ func (h *handler) enroll(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	reply(w, kiosksync.EnrollReply{DeviceID: d.ID, PointCode: d.PointCode, PointName: d.PointName, Reattached: d.Reattached})
+	reply(w, kiosksync.EnrollReply{DeviceID: d.ID, PointCode: d.PointCode, PointName: d.PointName, Reattached: d.Reattached,
+		SealKey: seal.Encode(h.st.SealKey())})
 }
 
 type signedFunc func(w http.ResponseWriter, r *http.Request, dev *Device, body []byte)
@@ -278,36 +281,29 @@ func (h *handler) putChunk(w http.ResponseWriter, r *http.Request, _ *Device, ch
 	reply(w, kiosksync.AttachmentState{SHA256: sha, Have: have, Complete: complete})
 }
 
-// postSubmission stores a submission once; a replay gets the stored reply.
+// postSubmission opens a submission's sealed parts and stores it once; a
+// replay gets the stored reply.
 func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *Device, body []byte) {
 	var up kiosksync.SubmissionUpload
 	if err := json.Unmarshal(body, &up); err != nil {
 		problem(w, http.StatusBadRequest, kiosk.EInvalid, "submission is not in the protocol's JSON")
 		return
 	}
-	canonical, _ := json.Marshal(up.Submission)
-	hash := kiosksync.ContentHash(canonical)
-	if hash != up.ContentHash || up.Submission.ID == "" || up.Submission.ReceiptNo == "" {
-		problem(w, http.StatusBadRequest, kiosk.EInvalid, "submission content does not match its content_hash, or has no id")
+	in, err := h.st.openUpload(&up)
+	if err != nil {
+		h.fail(w, err)
 		return
 	}
-	ctx := r.Context()
 	var missing []string
-	for _, m := range up.Submission.Materials {
-		for _, a := range m.Attachments {
-			if !ValidSHA(a.SHA256) {
-				problem(w, http.StatusBadRequest, kiosk.EInvalid, "an attachment hash is malformed")
-				return
-			}
-			if _, complete, err := h.st.Blobs.Have(a.SHA256); err != nil {
-				h.fail(w, err)
-				return
-			} else if !complete {
-				missing = append(missing, a.SHA256)
-			}
+	for _, a := range in.attachments() {
+		if _, complete, err := h.st.Blobs.Have(a.SHA256); err != nil {
+			h.fail(w, err)
+			return
+		} else if !complete {
+			missing = append(missing, a.SHA256)
 		}
 	}
-	replyJSON, err := h.st.receive(ctx, dev.ID, &up.Submission, hash, canonical, missing)
+	replyJSON, err := h.st.receive(r.Context(), dev.ID, in, missing)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -316,66 +312,163 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request, dev *De
 	w.Write(replyJSON)
 }
 
+// upload is a SubmissionUpload opened: the submission as first saved (when
+// From is 0) and the supplements after it, each checked against the chain.
+type upload struct {
+	*kiosksync.SubmissionUpload
+	first       *kiosk.Submission
+	firstPlain  []byte
+	supplements []*kiosk.Supplement // revisions max(From, 1)..Revision
+}
+
+func (u *upload) attachments() []kiosk.Attachment {
+	var out []kiosk.Attachment
+	if u.first != nil {
+		for _, m := range u.first.Materials {
+			out = append(out, m.Attachments...)
+		}
+	}
+	for _, sup := range u.supplements {
+		for _, m := range sup.Materials {
+			out = append(out, m.Attachments...)
+		}
+	}
+	return out
+}
+
+// maxRevisions bounds how often one matter can come back for 补正.
+const maxRevisions = 100
+
+// openUpload checks an upload's shape, opens each sealed part with the
+// district's key and checks it against the content chain.
+func (s *Store) openUpload(up *kiosksync.SubmissionUpload) (*upload, error) {
+	bad := func(format string, args ...any) error { return kiosk.Errorf(kiosk.EInvalid, format, args...) }
+	if up.ID == "" || up.ReceiptNo == "" || up.Revision < 0 || up.Revision > maxRevisions ||
+		len(up.Chain) != up.Revision+1 || up.From < 0 || up.From > up.Revision || len(up.Sealed) != up.Revision-up.From+1 {
+		return nil, bad("a submission upload needs its id, receipt number, a chain of revision+1 hashes and the sealed parts from revision from to revision")
+	}
+	for _, h := range up.Chain {
+		if !ValidSHA(h) {
+			return nil, bad("a content hash is malformed")
+		}
+	}
+	in := &upload{SubmissionUpload: up}
+	for i, sealed := range up.Sealed {
+		rev := up.From + i
+		plain, err := s.open(sealed)
+		if err != nil {
+			return nil, bad("part %d of the submission does not open with this district's key: it was sealed for another district, or damaged on the way", rev)
+		}
+		if rev == 0 {
+			var sub kiosk.Submission
+			if kiosk.PartHash(plain) != up.Chain[0] || json.Unmarshal(plain, &sub) != nil || sub.ID != up.ID || sub.ReceiptNo != up.ReceiptNo || sub.Revision != 0 {
+				return nil, bad("the submission does not match its content hash, id or receipt number")
+			}
+			in.first, in.firstPlain = &sub, plain
+			continue
+		}
+		var sup kiosk.Supplement
+		if kiosk.ChainHash(up.Chain[rev-1], plain) != up.Chain[rev] || json.Unmarshal(plain, &sup) != nil || sup.SubmissionID != up.ID || sup.Revision != rev {
+			return nil, bad("supplement %d does not match its content hash or submission", rev)
+		}
+		in.supplements = append(in.supplements, &sup)
+	}
+	for _, a := range in.attachments() {
+		if !ValidSHA(a.SHA256) {
+			return nil, bad("an attachment hash is malformed")
+		}
+	}
+	return in, nil
+}
+
 // receive decides, under the write lock, between a first upload, a replay
-// (the stored reply), a resubmission after 退回补正, and a conflict, so two
-// copies of the same upload arriving at once are one first upload and one
-// replay, never a false conflict.
-func (s *Store) receive(ctx context.Context, device string, sub *kiosk.Submission, hash string, payload []byte, missing []string) ([]byte, error) {
+// (the stored reply), a resubmission that extends what the district holds
+// (after 退回补正), and a conflict, so two copies of the same upload arriving
+// at once are one first upload and one replay, never a false conflict.
+func (s *Store) receive(ctx context.Context, device string, in *upload, missing []string) ([]byte, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if err := tx.lockEntry(ctx, sub.ID); err != nil {
+	if err := tx.lockEntry(ctx, in.ID); err != nil {
 		return nil, err
 	}
 	if err := tx.lockFeed(ctx, device); err != nil {
 		return nil, err
 	}
-	var stored, storedHash, storedStatus, storedReceipt string
+	head := in.Chain[in.Revision]
+	var stored, storedHash, storedReceipt string
 	var storedPayload []byte
-	err = tx.QueryRowContext(ctx, `SELECT reply, content_hash, status, receipt_no, payload FROM submissions WHERE id = ?`, sub.ID).
-		Scan(&stored, &storedHash, &storedStatus, &storedReceipt, &storedPayload)
+	err = tx.QueryRowContext(ctx, `SELECT reply, content_hash, receipt_no, payload FROM submissions WHERE id = ?`, in.ID).
+		Scan(&stored, &storedHash, &storedReceipt, &storedPayload)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	if found && storedHash == hash {
+	if found && storedHash == head {
 		return []byte(stored), nil
 	}
-	var prev kiosk.Submission
-	json.Unmarshal(storedPayload, &prev)
-	resubmission := found && storedStatus == kiosk.StatusReturned && sub.Revision > prev.Revision && sub.ReceiptNo == storedReceipt
-	if found && !resubmission {
-		return nil, kiosk.Errorf(kiosk.EConflict, "the district already has %s with different content; set aside for a person to compare", sub.ReceiptNo)
+	// What to build on: the copy held (a resubmission), or the first part.
+	var merged kiosk.Submission
+	switch {
+	case found:
+		k := slices.Index(in.Chain[:in.Revision], storedHash)
+		if k < 0 || storedReceipt != in.ReceiptNo {
+			return nil, kiosk.Errorf(kiosk.EConflict, "the district already has %s with different content; set aside for a person to compare", in.ReceiptNo)
+		}
+		if in.From > k+1 {
+			return nil, kiosk.Errorf(kiosk.EConflict, "the district holds revision %d of %s and the kiosk sent only from revision %d", k, in.ReceiptNo, in.From)
+		}
+		if err := json.Unmarshal(storedPayload, &merged); err != nil {
+			return nil, fmt.Errorf("read stored submission %s: %w", in.ReceiptNo, err)
+		}
+	case in.From > 0:
+		return nil, kiosk.Errorf(kiosk.EConflict, "the district does not hold %s, and the kiosk no longer keeps its first part (deleted after the district confirmed it; the district may have restored an old backup): the district's staff must take it up with the service point", in.ReceiptNo)
+	default:
+		merged = *in.first
+	}
+	for _, sup := range in.supplements {
+		if sup.Revision <= merged.Revision {
+			continue
+		}
+		if err := merged.ApplySupplement(sup); err != nil {
+			return nil, err
+		}
 	}
 	if len(missing) > 0 {
 		return nil, kiosk.Errorf(kiosksync.EIncomplete, "attachments not received yet: %s", strings.Join(missing, ","))
 	}
 	if !found {
 		var taken int
-		tx.QueryRowContext(ctx, `SELECT count(*) FROM submissions WHERE receipt_no = ?`, sub.ReceiptNo).Scan(&taken)
+		tx.QueryRowContext(ctx, `SELECT count(*) FROM submissions WHERE receipt_no = ?`, in.ReceiptNo).Scan(&taken)
 		if taken > 0 {
-			return nil, kiosk.Errorf(kiosk.EConflict, "receipt number %s is taken by another submission", sub.ReceiptNo)
+			return nil, kiosk.Errorf(kiosk.EConflict, "receipt number %s is taken by another submission", in.ReceiptNo)
+		}
+	}
+	payload := in.firstPlain
+	if merged.Revision > 0 {
+		if payload, err = json.Marshal(&merged); err != nil {
+			return nil, err
 		}
 	}
 	now := s.Now().UTC()
-	reply, _ := json.Marshal(kiosksync.SubmissionReceipt{ID: sub.ID, ReceiptNo: sub.ReceiptNo, ReceivedAt: now.Truncate(time.Second)})
+	reply, _ := json.Marshal(kiosksync.SubmissionReceipt{ID: in.ID, ReceiptNo: in.ReceiptNo, ReceivedAt: now.Truncate(time.Second)})
 	at := now.Format(time.RFC3339Nano)
 	note := ""
-	if resubmission {
-		note = fmt.Sprintf("补正材料已收到（第%d次提交）", sub.Revision+1)
+	if found {
+		note = fmt.Sprintf("补正材料已收到（第%d次提交）", merged.Revision+1)
 		_, err = tx.ExecContext(ctx, `UPDATE submissions SET content_hash = ?, payload = ?, status = ?, reply = ? WHERE id = ? AND device_id = ?`,
-			hash, payload, kiosk.StatusReceived, string(reply), sub.ID, device)
+			head, payload, kiosk.StatusReceived, string(reply), in.ID, device)
 	} else {
 		_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, receipt_no, matter, matter_name, content_hash, payload, received_at, status, reply)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, device, sub.ReceiptNo, sub.Matter, sub.MatterName, hash, payload, at, kiosk.StatusReceived, string(reply))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.ID, device, in.ReceiptNo, merged.Matter, merged.MatterName, head, payload, at, kiosk.StatusReceived, string(reply))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (device_id, submission_id, receipt_no, kind, status, note, at) VALUES (?, ?, ?, 'status', ?, ?, ?)`,
-		device, sub.ID, sub.ReceiptNo, kiosk.StatusReceived, note, at); err != nil {
+		device, in.ID, in.ReceiptNo, kiosk.StatusReceived, note, at); err != nil {
 		return nil, err
 	}
 	return reply, tx.Commit()

@@ -18,6 +18,7 @@ import (
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/pgtest"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 	"github.com/keqiao/villagekiosk/sync/district"
 )
@@ -197,10 +198,10 @@ func testAttachments(t *testing.T, dbURL string) {
 	e := newEnvOn(t, dbURL, district.Options{})
 	ctx := context.Background()
 	c := &kiosksync.Client{BaseURL: e.srv.URL, Key: e.key, DeviceID: e.device}
-	data := bytes.Repeat([]byte("扫描件"), kiosksync.ChunkSize) // 2.25 chunks' worth of 9 bytes
-	data = data[:kiosksync.ChunkSize*2+1000]
-	sum := sha256.Sum256(data)
+	plain := bytes.Repeat([]byte("扫描件"), kiosksync.ChunkSize)[:2*kiosksync.ChunkSize+1000]
+	sum := sha256.Sum256(plain)
 	sha := hex.EncodeToString(sum[:])
+	data := sealed(t, e.st.SealKey(), plain) // sent as kept: sealed, a bit over 2 chunks
 	total := int64(len(data))
 	if _, err := c.PutChunk(ctx, sha, 0, total, data[:kiosksync.ChunkSize]); err != nil {
 		t.Fatal(err)
@@ -215,24 +216,59 @@ func testAttachments(t *testing.T, dbURL string) {
 	}
 	c.PutChunk(ctx, sha, kiosksync.ChunkSize, total, data[kiosksync.ChunkSize:2*kiosksync.ChunkSize])
 	st, err = c.PutChunk(ctx, sha, 2*kiosksync.ChunkSize, total, data[2*kiosksync.ChunkSize:])
-	if err != nil || !st.Complete || st.Have != total {
+	if err != nil || !st.Complete {
 		t.Fatalf("last chunk: %+v %v", st, err)
 	}
+	// The district keeps the plaintext, opened with its key.
+	rc, err := e.st.Blobs.Open(sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(kept, plain) {
+		t.Fatalf("kept %d bytes, not the %d bytes of plaintext", len(kept), len(plain))
+	}
 
-	bad := bytes.Repeat([]byte{1}, 100)
 	wrong := strings.Repeat("ab", 32)
-	if _, err := c.PutChunk(ctx, wrong, 0, 100, bad); err == nil || !strings.Contains(err.Error(), "does not match") {
+	bad := sealed(t, e.st.SealKey(), bytes.Repeat([]byte{1}, 100))
+	if _, err := c.PutChunk(ctx, wrong, 0, int64(len(bad)), bad); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("hash mismatch: %v", err)
 	}
 	if st, _ := c.AttachmentState(ctx, wrong); st.Have != 0 {
 		t.Fatalf("a damaged upload was kept: %+v", st)
 	}
+	// A file sent in the clear, or sealed for another district, is refused.
+	otherKey, _, _ := seal.GenerateKey()
+	for _, body := range [][]byte{bytes.Repeat([]byte{1}, 100), sealed(t, otherKey, bytes.Repeat([]byte{1}, 100))} {
+		if _, err := c.PutChunk(ctx, wrong, 0, int64(len(body)), body); err == nil || !strings.Contains(err.Error(), "does not open with this district's key") {
+			t.Fatalf("unsealed file: %v", err)
+		}
+	}
 }
 
-func upload(sub *kiosk.Submission) []byte {
-	canonical, _ := json.Marshal(sub)
-	body, _ := json.Marshal(kiosksync.SubmissionUpload{Submission: *sub, ContentHash: kiosksync.ContentHash(canonical)})
+// upload is the body of POST /v1/submissions for sub as first saved,
+// sealed for this district as a kiosk seals it.
+func (e *env) upload(sub *kiosk.Submission) []byte {
+	return uploadFor(sub, e.st.SealKey())
+}
+
+func uploadFor(sub *kiosk.Submission, key *seal.Key) []byte {
+	o, err := kiosksync.SealedUpload(sub, key)
+	if err != nil {
+		panic(err)
+	}
+	body, _ := json.Marshal(kiosksync.SubmissionUpload{ID: o.ID, ReceiptNo: o.ReceiptNo, Chain: o.Chain, Sealed: o.Sealed})
 	return body
+}
+
+// sealed is a file as a kiosk keeps and sends it.
+func sealed(t testing.TB, key *seal.Key, plain []byte) []byte {
+	var b bytes.Buffer
+	if err := seal.SealFile(&b, key, plain); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // TestSubmissions: a replay gets the byte-identical reply and adds nothing;
@@ -244,7 +280,7 @@ func testSubmissions(t *testing.T, dbURL string) {
 	ctx := context.Background()
 	sub := &kiosk.Submission{ID: "0190-1", ReceiptNo: "330603101201-20261128-0001", Matter: "3306210001-01",
 		Applicant: kiosk.Applicant{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800138000"}}
-	first := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(1), nil)
+	first := e.send(t, "POST", "/v1/submissions", e.upload(sub), time.Now(), nonce(1), nil)
 	firstBody, _ := io.ReadAll(first.Body)
 	if first.StatusCode != 200 {
 		t.Fatalf("first: %d %s", first.StatusCode, firstBody)
@@ -255,7 +291,7 @@ func testSubmissions(t *testing.T, dbURL string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(100+i), nil)
+			resp := e.send(t, "POST", "/v1/submissions", e.upload(sub), time.Now(), nonce(100+i), nil)
 			bodies[i], _ = io.ReadAll(resp.Body)
 		}()
 	}
@@ -272,22 +308,30 @@ func testSubmissions(t *testing.T, dbURL string) {
 
 	other := *sub
 	other.Applicant.Name = "李四"
-	resp := e.send(t, "POST", "/v1/submissions", upload(&other), time.Now(), nonce(2), nil)
+	resp := e.send(t, "POST", "/v1/submissions", e.upload(&other), time.Now(), nonce(2), nil)
 	if p := problemOf(t, resp); resp.StatusCode != 409 || !strings.Contains(p.Message, sub.ReceiptNo) {
 		t.Fatalf("conflict: %d %+v", resp.StatusCode, p)
 	}
 
 	withFile := &kiosk.Submission{ID: "0190-2", ReceiptNo: "330603101201-20261128-0002", Matter: "3306210001-01",
 		Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{{SHA256: strings.Repeat("cd", 32), Size: 5}}}}}
-	resp = e.send(t, "POST", "/v1/submissions", upload(withFile), time.Now(), nonce(3), nil)
+	resp = e.send(t, "POST", "/v1/submissions", e.upload(withFile), time.Now(), nonce(3), nil)
 	if p := problemOf(t, resp); resp.StatusCode != 422 || p.Code != kiosksync.EIncomplete {
 		t.Fatalf("missing attachment: %d %+v", resp.StatusCode, p)
 	}
-	tampered := upload(sub)
-	tampered = bytes.Replace(tampered, []byte(`"content_hash":"`), []byte(`"content_hash":"00`), 1)
+	var up kiosksync.SubmissionUpload
+	json.Unmarshal(e.upload(sub), &up)
+	up.Chain[0] = strings.Repeat("0", 64)
+	tampered, _ := json.Marshal(up)
 	resp = e.send(t, "POST", "/v1/submissions", tampered, time.Now(), nonce(4), nil)
-	if resp.StatusCode != 400 {
-		t.Fatalf("hash mismatch: %d", resp.StatusCode)
+	if p := problemOf(t, resp); resp.StatusCode != 400 || !strings.Contains(p.Message, "content hash") {
+		t.Fatalf("hash mismatch: %d %+v", resp.StatusCode, p)
+	}
+	// Sealed for another district: refused, and saying so.
+	otherKey, _, _ := seal.GenerateKey()
+	resp = e.send(t, "POST", "/v1/submissions", uploadFor(sub, otherKey), time.Now(), nonce(5), nil)
+	if p := problemOf(t, resp); resp.StatusCode != 400 || !strings.Contains(p.Message, "does not open with this district's key") {
+		t.Fatalf("another district's key: %d %+v", resp.StatusCode, p)
 	}
 }
 
@@ -329,7 +373,7 @@ func testConcurrentFirstUploads(t *testing.T, dbURL string) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				resp := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(round*100+i), nil)
+				resp := e.send(t, "POST", "/v1/submissions", e.upload(sub), time.Now(), nonce(round*100+i), nil)
 				codes[i] = resp.StatusCode
 			}()
 		}
@@ -365,7 +409,7 @@ func TestMetricsAndHealth(t *testing.T) { pgtest.Engines(t, testMetricsAndHealth
 func testMetricsAndHealth(t *testing.T, dbURL string) {
 	e := newEnvOn(t, dbURL, district.Options{})
 	sub := &kiosk.Submission{ID: "m-1", ReceiptNo: "330603101201-20261128-0001", Matter: "3306210001-01"}
-	e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(1), nil)
+	e.send(t, "POST", "/v1/submissions", e.upload(sub), time.Now(), nonce(1), nil)
 	http.Get(e.srv.URL + "/r/SECRETTOKEN")
 	resp, err := http.Get(e.srv.URL + "/metrics")
 	if err != nil {
@@ -406,7 +450,7 @@ func testFeedNeverSkips(t *testing.T, dbURL string) {
 	const subs, writers = 20, 6
 	for i := 0; i < subs; i++ {
 		sub := &kiosk.Submission{ID: fmt.Sprintf("feed-%d", i), ReceiptNo: fmt.Sprintf("330603101201-20261128-%04d", i), Matter: "3306210001-01"}
-		if resp := e.send(t, "POST", "/v1/submissions", upload(sub), time.Now(), nonce(i), nil); resp.StatusCode != 200 {
+		if resp := e.send(t, "POST", "/v1/submissions", e.upload(sub), time.Now(), nonce(i), nil); resp.StatusCode != 200 {
 			t.Fatalf("upload %d: %d", i, resp.StatusCode)
 		}
 	}
@@ -517,22 +561,24 @@ func TestTwoInstancesOneFile(t *testing.T) {
 	via := func(i int) *kiosksync.Client {
 		return &kiosksync.Client{BaseURL: urls[i%2], Key: key, DeviceID: reply.DeviceID}
 	}
-	const chunk, chunks = 64 << 10, 12
-	data := bytes.Repeat([]byte("y"), chunk*chunks)
-	sum := sha256.Sum256(data)
+	const chunk = 64 << 10
+	plain := bytes.Repeat([]byte("y"), chunk*12)
+	sum := sha256.Sum256(plain)
 	sha := hex.EncodeToString(sum[:])
+	data := sealed(t, stores[0].SealKey(), plain)
+	chunks := (len(data) + chunk - 1) / chunk
 	for round := 0; round < chunks; round++ {
 		var wg sync.WaitGroup
 		for i := 0; i < 8; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				via(i).PutChunk(ctx, sha, int64(round*chunk), int64(len(data)), data[round*chunk:(round+1)*chunk])
+				via(i).PutChunk(ctx, sha, int64(round*chunk), int64(len(data)), data[round*chunk:min((round+1)*chunk, len(data))])
 			}()
 		}
 		wg.Wait()
 	}
-	if st, err := via(1).AttachmentState(ctx, sha); err != nil || !st.Complete || st.Have != int64(len(data)) {
+	if st, err := via(1).AttachmentState(ctx, sha); err != nil || !st.Complete || st.Have != int64(len(plain)) {
 		t.Fatalf("after 8 copies of each chunk across two instances: %+v %v", st, err)
 	}
 }

@@ -119,7 +119,7 @@ func newStaffEnvOn(t testing.TB, dbURL string) *staffEnv {
 		c.Set(at(s.created))
 		sub := &kiosk.Submission{ID: fmt.Sprintf("sub-%d", i), ReceiptNo: fmt.Sprintf("%s-%s-%04d", codeWanghua, at(s.created).Format("20060102"), i+1),
 			PointCode: codeWanghua, Matter: s.matter, MatterName: "事项", CatalogVersion: "2026.1", CreatedAt: at(s.created).UTC(), Status: kiosk.StatusPending}
-		if _, err := e.kiosks["online"].PostSubmission(ctx, sub); err != nil {
+		if _, err := postSealed(ctx, e.kiosks["online"], e.st.SealKey(), sub); err != nil {
 			t.Fatal(err)
 		}
 		for _, st := range s.steps {

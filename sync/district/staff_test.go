@@ -180,14 +180,14 @@ func TestStaffAttachment(t *testing.T) {
 	scan := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("scan"), 500)...)
 	sum := sha256.Sum256(scan)
 	sha := hex.EncodeToString(sum[:])
-	if _, err := k.PutChunk(ctx, sha, 0, int64(len(scan)), scan); err != nil {
+	if err := putSealed(ctx, k, e.st.SealKey(), sha, scan); err != nil {
 		t.Fatal(err)
 	}
 	// A file whose bytes are not what its record says, and a Word file.
 	fake, doc := []byte("<html><script>alert(1)</script></html>"), []byte("\xD0\xCF\x11\xE0 a word file")
 	fakeSHA, docSHA := hex.EncodeToString(sha256Of(fake)), hex.EncodeToString(sha256Of(doc))
 	for sha, data := range map[string][]byte{fakeSHA: fake, docSHA: doc} {
-		if _, err := k.PutChunk(ctx, sha, 0, int64(len(data)), data); err != nil {
+		if err := putSealed(ctx, k, e.st.SealKey(), sha, data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -195,7 +195,7 @@ func TestStaffAttachment(t *testing.T) {
 		Materials: []kiosk.MaterialRecord{{Name: "居民身份证", Received: true, Attachments: []kiosk.Attachment{{SHA256: sha, Name: "id.jpg", MIME: "image/jpeg", Size: int64(len(scan))},
 			{SHA256: fakeSHA, Name: "photo.png", MIME: "image/png", Size: int64(len(fake))},
 			{SHA256: docSHA, Name: "证明.doc", MIME: "application/msword", Size: int64(len(doc))}}}}}
-	if _, err := k.PostSubmission(ctx, sub); err != nil {
+	if _, err := postSealed(ctx, k, e.st.SealKey(), sub); err != nil {
 		t.Fatal(err)
 	}
 	s := signIn(t, e.srv.URL)

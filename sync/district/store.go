@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/pinhash"
+	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/internal/sqlitedb"
 	kiosksync "github.com/keqiao/villagekiosk/sync"
 )
@@ -46,6 +48,9 @@ type Store struct {
 	Now func() time.Time
 	// Blobs keeps the attachments.
 	Blobs Blobs
+	// sealPub and sealPriv are the district's key pair for what kiosks keep
+	// sealed (package seal); kiosks learn sealPub at enrolment.
+	sealPub, sealPriv *seal.Key
 }
 
 // Open opens (creating if needed) the SQLite store district.db in dir.
@@ -76,7 +81,7 @@ func OpenDB(ctx context.Context, dir, dbURL string) (*Store, error) {
 		conn.SetMaxOpenConns(32)
 		d = &db{DB: conn, dialect: postgresDialect}
 	}
-	s := &Store{db: d, dir: dir, Now: time.Now, Blobs: &DirBlobs{Dir: filepath.Join(dir, "attachments")}}
+	s := &Store{db: d, dir: dir, Now: time.Now}
 	migrate := s.migrateSQLite
 	if d.dialect == postgresDialect {
 		migrate = s.migratePostgres
@@ -85,6 +90,11 @@ func OpenDB(ctx context.Context, dir, dbURL string) (*Store, error) {
 		d.Close()
 		return nil, err
 	}
+	if err := s.loadSealKey(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	s.Blobs = &DirBlobs{Dir: filepath.Join(dir, "attachments"), Unseal: s.unsealFile}
 	// Everything villagers gave lives here: the folder and the database
 	// file are the service account's alone.
 	if err := os.Chmod(dir, 0o700); err != nil {
@@ -212,6 +222,44 @@ func (s *Store) NewEpoch(ctx context.Context) (string, error) {
 	e := randomHex(8)
 	_, err := s.db.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'epoch'`, e)
 	return e, err
+}
+
+// loadSealKey reads the district's sealing key pair, making it on the first
+// start. Instances sharing one PostgreSQL database race to make it; the
+// first insert wins and every instance reads that one.
+func (s *Store) loadSealKey(ctx context.Context) error {
+	pub, priv, err := seal.GenerateKey()
+	if err != nil {
+		return fmt.Errorf("make the sealing key: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('seal_key', ?) ON CONFLICT (key) DO NOTHING`,
+		seal.Encode(pub)+" "+seal.Encode(priv)); err != nil {
+		return fmt.Errorf("store the sealing key: %w", err)
+	}
+	var v string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seal_key'`).Scan(&v); err != nil {
+		return fmt.Errorf("read the sealing key: %w", err)
+	}
+	pubText, privText, _ := strings.Cut(v, " ")
+	if s.sealPub, err = seal.Decode(pubText); err == nil {
+		s.sealPriv, err = seal.Decode(privText)
+	}
+	if err != nil {
+		return fmt.Errorf("the sealing key in the database is damaged: %w", err)
+	}
+	return nil
+}
+
+// SealKey is the public key kiosks seal for.
+func (s *Store) SealKey() *seal.Key { return s.sealPub }
+
+// open decrypts what a kiosk sealed for this district.
+func (s *Store) open(sealed []byte) ([]byte, error) { return seal.Open(s.sealPub, s.sealPriv, sealed) }
+
+// unsealFile decrypts a sealed attachment from r into w.
+func (s *Store) unsealFile(w io.Writer, r io.Reader) error {
+	_, err := seal.OpenFile(w, r, s.sealPub, s.sealPriv)
+	return err
 }
 
 // codeAlphabet has no characters that read alike (0/O, 1/I/L).
