@@ -149,6 +149,7 @@ type AuditService interface {
 // SettingsKeys the kiosk keeps beside the service point.
 const (
 	SettingPrinter     = "printer"      // JSON of the printer configuration
+	SettingPrinterLast = "printer_last" // JSON of how the last print went
 	SettingDistrictURL = "district_url" // base URL of the district platform
 	SettingSignature   = "receipt_signature_line"
 	// SettingRetentionDays is how many days after a matter is finished its

@@ -90,7 +90,7 @@ func (s *Service) Print(ctx context.Context, id string, reprint bool, agent *kio
 	if err != nil {
 		return err
 	}
-	if err := Print(ctx, cfg, r); err != nil {
+	if err := s.noted(ctx, Print(ctx, cfg, r)); err != nil {
 		return err
 	}
 	detail := "print"
@@ -131,5 +131,43 @@ func (s *Service) PrintTest(ctx context.Context) error {
 		Limit: kiosk.TimeLimit{OnTheSpot: true}, Received: []string{"中文、数字0123456789、生僻字𠮷"},
 		QRText: "打印测试 " + now.Format(time.RFC3339),
 	}
-	return Print(ctx, cfg, r)
+	return s.noted(ctx, Print(ctx, cfg, r))
+}
+
+// PrinterLast is how the last print went, kept for the district's monitor.
+type PrinterLast struct {
+	OK      bool      `json:"ok"`
+	At      time.Time `json:"at"`
+	Problem string    `json:"problem,omitempty"` // the printer's own words: no personal data
+}
+
+// noted keeps the outcome of a print (SettingPrinterLast) and returns err.
+func (s *Service) noted(ctx context.Context, err error) error {
+	last := PrinterLast{OK: err == nil, At: time.Now().UTC().Truncate(time.Second)}
+	if err != nil {
+		last.Problem = kiosk.ErrorMessage(err)
+	}
+	data, _ := json.Marshal(last)
+	s.Settings.Set(ctx, kiosk.SettingPrinterLast, string(data))
+	return err
+}
+
+// PrinterState is the printer for the heartbeat: its kind and paper, and how
+// the last print went ("ok", or what went wrong, and when).
+func (s *Service) PrinterState(ctx context.Context) string {
+	cfg, err := s.PrinterConfig(ctx)
+	if err != nil {
+		return "not set up: " + kiosk.ErrorMessage(err)
+	}
+	state := cfg.Kind + " " + cfg.Paper
+	raw, _ := s.Settings.Get(ctx, kiosk.SettingPrinterLast)
+	var last PrinterLast
+	if json.Unmarshal([]byte(raw), &last) != nil {
+		return state + ", nothing printed yet"
+	}
+	at := last.At.In(kiosk.ChinaTime).Format("01-02 15:04")
+	if last.OK {
+		return state + ", last print ok at " + at
+	}
+	return state + ", last print failed at " + at + ": " + last.Problem
 }

@@ -50,6 +50,18 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("district answered %d %s: %s", e.Status, e.Code, e.Message)
 }
 
+// DistrictDown says the district as a whole is unreachable or shedding load
+// (no answer, an answer not from the district such as a Wi-Fi login page,
+// 429, 502, 503, 504): the round stops and everything waits. Any other
+// transient failure (a 500 on one submission) is that item's.
+func (e *Error) DistrictDown() bool {
+	switch e.Status {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return e.Status < 300
+}
+
 // Transient says whether trying again later may succeed.
 func (e *Error) Transient() bool {
 	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500 || e.Code == kiosk.EUnavailable

@@ -829,3 +829,43 @@ func testReattachAfterLostDatabase(t *testing.T, dbURL string) {
 		t.Fatalf("after the feed: %s", status)
 	}
 }
+
+// TestOneFailingItemDoesNotBlock: a district that answers 500 to one
+// submission (a fault of that item alone) still gets every other one, round
+// after round, even when a person presses 立即同步; the failing one waits
+// with its backoff, not parked, for the district to be mended.
+func TestOneFailingItemDoesNotBlock(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrictOn(t, ""), newKiosk(t)
+	sy := k.enroll(t, d)
+	bad := k.save(t, "张三", 1000)
+	k.save(t, "李四", 1000)
+	k.save(t, "王五", 1000)
+	h := server.NewHandler(d.st, server.Options{})
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/submissions" {
+			body, _ := io.ReadAll(r.Body)
+			if bytes.Contains(body, []byte(bad.ID)) {
+				w.Header().Set(kiosksync.ProtocolHeader, kiosksync.Protocol)
+				http.Error(w, `{"code":"internal","message":"a bug on this one"}`, http.StatusInternalServerError)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(failing.Close)
+	sy.Client.BaseURL, sy.RetryNow = failing.URL, true
+	for round := 0; round < 3; round++ {
+		rep, err := sy.RunOnce(ctx)
+		if err != nil {
+			t.Fatalf("round %d ended: %+v %v", round, rep, err)
+		}
+	}
+	if list, _ := d.st.Submissions(ctx); len(list) != 2 {
+		t.Fatalf("the district has %d submissions, want the 2 good ones", len(list))
+	}
+	if waiting, parked, _, _ := store.NewSyncQueue(k.db).Stats(ctx); waiting != 1 || parked != 0 {
+		t.Fatalf("queue: %d waiting, %d parked; want the failing one waiting", waiting, parked)
+	}
+}

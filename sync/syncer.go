@@ -139,6 +139,9 @@ func (s *Syncer) RunOnce(ctx context.Context) (Report, error) {
 		case ok && e.Transient():
 			s.Queue.RetryLater(ctx, it.Seq, e.Error(), s.districtNow().Add(max(e.RetryAfter, backoff(it.Attempts))))
 			rep.Deferred++
+			if !e.DistrictDown() {
+				continue // this one failed (a 500 on it alone): the others go on
+			}
 			rep.RetryAfterSec = e.RetryAfter.Seconds()
 			rep.WaitingAfter = s.waiting(ctx)
 			return rep, err // the district is down or busy: the rest waits for the next round

@@ -403,6 +403,12 @@ func TestReceiptCommands(t *testing.T) {
 	if code, _, errOut := run(t, "receipt", receiptNo, "--print", "--data", data); code == 0 || !strings.Contains(errOut, "找不到打印机") {
 		t.Fatalf("missing printer: exit %d %q", code, errOut)
 	}
+	// What the heartbeat tells the district's monitor: the last print failed, and why.
+	var status struct{ Printer string }
+	_, statusOut, _ := run(t, "status", "--json", "--data", data)
+	if json.Unmarshal([]byte(statusOut), &status); !strings.Contains(status.Printer, "escpos-usb 58, last print failed") || !strings.Contains(status.Printer, "找不到打印机") {
+		t.Fatalf("printer state: %q", status.Printer)
+	}
 	if code, _, errOut := run(t, "shot", "receipt:"+receiptNo, "--out", filepath.Join(dir, "shot.png"), "--data", data); code != 0 {
 		t.Fatal(errOut)
 	}

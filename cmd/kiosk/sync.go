@@ -98,13 +98,7 @@ func (s *services) syncer(ctx context.Context) (*kiosksync.Syncer, error) {
 		ApplyRoster:     s.agents.ApplyRoster}, nil
 }
 
-func (s *services) printerState(ctx context.Context) string {
-	c, err := s.receipts.PrinterConfig(ctx)
-	if err != nil {
-		return "unknown"
-	}
-	return c.Kind + " " + c.Paper
-}
+func (s *services) printerState(ctx context.Context) string { return s.receipts.PrinterState(ctx) }
 
 func runEnroll(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	f := newFlags("enroll")
@@ -240,7 +234,7 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	epoch, cursor, _ := q.Cursor(ctx)
-	st := map[string]any{"waiting": waiting, "parked": parked, "cursor": cursor, "epoch": epoch}
+	st := map[string]any{"waiting": waiting, "parked": parked, "cursor": cursor, "epoch": epoch, "printer": s.printerState(ctx)}
 	if s.db.LostReceipts != "" {
 		st["lost_receipts"] = s.db.LostReceipts
 	}
@@ -257,10 +251,16 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return printJSON(stdout, st)
 }
 
+// syncTimes are the sync schedule: a round every 90-150 seconds, and while
+// the district is unreachable a cheap pre-check every 10-20 seconds, so a
+// connection that comes back is used at once. Tests shorten them.
+var syncTimes = struct{ roundMin, roundMax, probeMin, probeMax time.Duration }{90 * time.Second, 150 * time.Second, 10 * time.Second, 20 * time.Second}
+
 // startSync schedules sync rounds with gocron while the window is open:
 // every 90-150 seconds (jittered, so 354 kiosks do not call at the same
-// moment), never two at once, and at once when asked (after a save, or the
-// 立即同步 button). Not enrolled: nothing is scheduled.
+// moment), never two at once, at once when asked (after a save, or the
+// 立即同步 button), and at once when the district answers again after being
+// unreachable. Not enrolled: nothing is scheduled.
 func (s *services) startSync(ctx context.Context, show func(online bool, waiting int, last time.Time, problem string), progress func(sent, total int64)) (gocron.Scheduler, func(), error) {
 	sy, err := s.syncer(ctx)
 	if err != nil {
@@ -272,12 +272,13 @@ func (s *services) startSync(ctx context.Context, show func(online bool, waiting
 		return nil, nil, fmt.Errorf("start the sync scheduler: %w", err)
 	}
 	var last time.Time
-	var asked atomic.Bool // 立即同步 or a save: retry what waits without backoff
+	var asked atomic.Bool   // 立即同步 or a save: retry what waits without backoff
+	var offline atomic.Bool // the last round could not reach the district
 	round := func() {
 		sy.RetryNow = asked.Swap(false)
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 		defer cancel()
-		rep, err := sy.RunOnce(rctx)
+		_, err := sy.RunOnce(rctx)
 		problem := ""
 		if err != nil {
 			problem = "区平台暂时连不上，稍后自动重试"
@@ -285,7 +286,13 @@ func (s *services) startSync(ctx context.Context, show func(online bool, waiting
 				problem = "本机已被区平台停用，请联系区人社局；本机资料都在"
 			}
 			log.Printf("sync: %v", err)
+		}
+		if e, ok := kiosksync.AsError(err); ok && e.DistrictDown() {
+			offline.Store(true)
 		} else {
+			offline.Store(false)
+		}
+		if err == nil {
 			last = time.Now()
 			s.settings.Set(ctx, settingLastSync, last.UTC().Format(time.RFC3339))
 		}
@@ -294,12 +301,35 @@ func (s *services) startSync(ctx context.Context, show func(online bool, waiting
 		} else if n > 0 {
 			log.Printf("purge: removed the personal data of %d finished matters", n)
 		}
-		show(err == nil, rep.WaitingAfter, last, problem)
+		// Counted here, not taken from the report: a round that could not
+		// reach the district reports nothing, and the bar must still say
+		// how many wait.
+		waiting, _, _, _ := store.NewSyncQueue(s.db).Stats(ctx)
+		show(err == nil, waiting, last, problem)
 	}
-	job, err := sched.NewJob(gocron.DurationRandomJob(90*time.Second, 150*time.Second), gocron.NewTask(round),
+	job, err := sched.NewJob(gocron.DurationRandomJob(syncTimes.roundMin, syncTimes.roundMax), gocron.NewTask(round),
 		gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithStartAt(gocron.WithStartImmediately()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("schedule sync: %w", err)
+	}
+	// The probe has a client of its own: a round may be using the syncer's.
+	probeClient := *sy.Client
+	probe := func() {
+		if !offline.Load() {
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := probeClient.Hello(pctx); err == nil {
+			log.Printf("sync: the district answers again")
+			offline.Store(false)
+			asked.Store(true)
+			job.RunNow()
+		}
+	}
+	if _, err := sched.NewJob(gocron.DurationRandomJob(syncTimes.probeMin, syncTimes.probeMax), gocron.NewTask(probe),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
+		return nil, nil, fmt.Errorf("schedule the reconnect check: %w", err)
 	}
 	sched.Start()
 	return sched, func() { asked.Store(true); job.RunNow() }, nil

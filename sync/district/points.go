@@ -123,7 +123,21 @@ func ago(d time.Duration) string {
 }
 
 func printerLabel(p string) (string, bool) {
-	kind, paper, _ := strings.Cut(strings.TrimSpace(p), " ")
+	// "KIND PAPER, last print ok at T" or ", last print failed at T: WHY"
+	// (kiosks before 2026-11-29 send "KIND PAPER" alone).
+	p, last, _ := strings.Cut(strings.TrimSpace(p), ", ")
+	label, ok := printerKind(p)
+	switch {
+	case strings.HasPrefix(last, "last print failed at "):
+		return label + "（上次打印失败 " + strings.TrimPrefix(last, "last print failed at ") + "）", false
+	case strings.HasPrefix(p, "not set up"):
+		return "未设置", false
+	}
+	return label, ok
+}
+
+func printerKind(p string) (string, bool) {
+	kind, paper, _ := strings.Cut(p, " ")
 	switch kind {
 	case "":
 		return "未报告", false

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keqiao/villagekiosk/sync/district"
+)
+
+// TestSyncWhenConnectionReturns: with the district unreachable the first
+// round fails and the window says so; once the district answers again a
+// round runs on its own (the reconnect check), well before the next
+// scheduled one, and uploads what waited.
+func TestSyncWhenConnectionReturns(t *testing.T) {
+	ctx := context.Background()
+	st, err := district.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	srv := &http.Server{Handler: district.NewHandler(st, district.Options{})}
+	go srv.Serve(l)
+
+	data := setUpKiosk(t)
+	code, _, _ := st.CreateEnrollCode(ctx, "330603101201", "王化村便民服务中心")
+	if c, _, errOut := run(t, "enroll", "--district", "http://"+addr, "--code", code, "--data", data); c != 0 {
+		t.Fatal(errOut)
+	}
+	srv.Close() // the village line goes down
+	if c, _, errOut := run(t, "submit", "--json", "../../docs/examples/submission.json", "--data", data); c != 0 {
+		t.Fatal(errOut)
+	}
+
+	saved := syncTimes
+	syncTimes.roundMin, syncTimes.roundMax = time.Hour, 2*time.Hour // no scheduled round during the test
+	syncTimes.probeMin, syncTimes.probeMax = 50*time.Millisecond, 100*time.Millisecond
+	t.Cleanup(func() { syncTimes = saved })
+
+	f := newFlags("test")
+	f.parse([]string{"--data", data})
+	s, err := openServices(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	type state struct {
+		online  bool
+		waiting int
+	}
+	var mu sync.Mutex
+	var seen []state
+	sched, _, err := s.startSync(ctx, func(online bool, waiting int, _ time.Time, _ string) {
+		mu.Lock()
+		seen = append(seen, state{online, waiting})
+		mu.Unlock()
+	}, func(int64, int64) {})
+	if err != nil || sched == nil {
+		t.Fatalf("start sync: %v", err)
+	}
+	defer sched.Shutdown()
+	last := func() (state, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) == 0 {
+			return state{}, 0
+		}
+		return seen[len(seen)-1], len(seen)
+	}
+	waitFor := func(what string, ok func(state, int) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if ok(last()) {
+				return
+			}
+		}
+		s, n := last()
+		t.Fatalf("%s: after %d rounds the last said %+v", what, n, s)
+	}
+	waitFor("the first round, offline", func(s state, n int) bool { return n >= 1 && !s.online && s.waiting == 1 })
+
+	l, err = net.Listen("tcp", addr) // the line comes back
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := &http.Server{Handler: district.NewHandler(st, district.Options{})}
+	go back.Serve(l)
+	defer back.Close()
+	waitFor("a round once the district answers", func(s state, n int) bool { return n >= 2 && s.online && s.waiting == 0 })
+	if list, _ := st.Submissions(ctx); len(list) != 1 {
+		t.Fatalf("the district has %d submissions after reconnecting, want 1", len(list))
+	}
+}
