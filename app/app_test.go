@@ -354,3 +354,36 @@ func TestSyncStatus(t *testing.T) {
 		t.Fatalf("offline: %q", u.sync.Text)
 	}
 }
+
+// TestSyncNowButton: 立即同步 in the status bar starts a round.
+func TestSyncNowButton(t *testing.T) {
+	asked := 0
+	u, w := openUI(t, newTestKiosk(t, true), kioskSize, Options{SyncNow: func() { asked++ }})
+	signIn(t, u, w)
+	test.Tap(findButton(t, w, "立即同步"))
+	if asked != 1 {
+		t.Fatalf("立即同步 started %d rounds", asked)
+	}
+}
+
+// TestAuditScreen: an admin agent opens 操作记录 and reads, newest first,
+// who signed in, took and printed a matter, in words.
+func TestAuditScreen(t *testing.T) {
+	k := newTestKiosk(t, true)
+	ctx := context.Background()
+	k.svc.Audit.Record(ctx, "王芳", kiosk.ActionCreate, "330603101201-20261128-0001", "3306210001-01")
+	k.svc.Audit.Record(ctx, "王芳", kiosk.ActionPrint, "330603101201-20261128-0001", "print file")
+	u, w := openUI(t, k, kioskSize, Options{})
+	signIn(t, u, w)
+	test.Tap(findButton(t, w, "操作记录"))
+	text := screenText(w)
+	for _, want := range []string{"登录", "新建办件", "打印回执", "330603101201-20261128-0001", "王芳"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the audit screen lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Index(text, "登录") > strings.Index(text, "新建办件") {
+		t.Error("the audit log is not newest first")
+	}
+	assertScreen(t, "audit.png", w)
+}

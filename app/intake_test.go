@@ -437,3 +437,58 @@ func TestRestoredSubmission(t *testing.T) {
 	}
 	assertScreen(t, "restored.png", w)
 }
+
+// TestScannerAndPrinterDown: the ID card scan is taken from the scanner
+// folder's tiles; the thermal printer is unplugged, so the receipt does not
+// print, and the agent is told so while the matter stays saved, ready for
+// 打印回执 once the printer is back.
+func TestScannerAndPrinterDown(t *testing.T) {
+	k := newTestKiosk(t, true)
+	ctx := context.Background()
+	k.svc.Settings.Set(ctx, kiosk.SettingPrinter, `{"kind":"escpos-usb","target":"/dev/usb/lp9","paper":"58"}`)
+	scans := t.TempDir()
+	writeJPEG(t, scans, "扫描0007.jpg")
+	u, w := openUI(t, k, kioskSize, Options{ScanFolder: scans})
+	signIn(t, u, w)
+	test.Tap(findCard(t, w, "社会保障卡"))
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	test.Tap(findButton(t, w, "开始办理"))
+	in := currentIntake(t, u)
+	test.Type(in.name, "张三")
+	test.Type(in.idNumber, "11010519491231002X")
+	test.Type(in.phone, "13800138000")
+	in.setters["bank"]("中国农业银行")
+	test.Tap(findButton(t, w, "下一步"))
+
+	test.Tap(findButton(t, w, "从扫描仪取"))
+	pop := w.Canvas().Overlays().Top()
+	if pop == nil {
+		t.Fatal("从扫描仪取 opened nothing")
+	}
+	tapped := false
+	for _, o := range test.LaidOutObjects(pop) {
+		if c, ok := o.(*card); ok && shows(c.content, "扫描0007.jpg") {
+			test.Tap(c)
+			tapped = true
+			break
+		}
+	}
+	if !tapped || len(in.materials[0].files) != 1 || in.materials[0].files[0].att.Name != "扫描0007.jpg" {
+		t.Fatalf("the scan was not taken from the folder's tiles (tile found: %v)", tapped)
+	}
+	test.Tap(findButton(t, w, "下一步"))
+	test.Tap(in.consent)
+	test.Tap(findButton(t, w, "下一步"))
+	test.Tap(in.submit)
+	if in.step != stepSaved {
+		t.Fatalf("not saved; screen:\n%s", screenText(w))
+	}
+	if !strings.Contains(screenText(w), "回执没有打印出来") {
+		t.Fatalf("the failed print is not told:\n%s", screenText(w))
+	}
+	list, _ := k.svc.Submissions.List(ctx, kiosk.SubmissionFilter{})
+	if len(list) != 1 || button(w, "打印回执") == nil {
+		t.Fatalf("after the failed print: %d saved, 打印回执 offered: %v", len(list), button(w, "打印回执") != nil)
+	}
+	assertScreen(t, "intake-5-not-printed.png", w)
+}

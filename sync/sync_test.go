@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -867,5 +868,38 @@ func TestOneFailingItemDoesNotBlock(t *testing.T) {
 	}
 	if waiting, parked, _, _ := store.NewSyncQueue(k.db).Stats(ctx); waiting != 1 || parked != 0 {
 		t.Fatalf("queue: %d waiting, %d parked; want the failing one waiting", waiting, parked)
+	}
+}
+
+// TestSmallBeforeLarge: on a line that drops in the middle of a large scan,
+// a small submission saved after it has already gone: smallest first.
+func TestSmallBeforeLarge(t *testing.T) {
+	ctx := context.Background()
+	d, k := newDistrictOn(t, ""), newKiosk(t)
+	sy := k.enroll(t, d)
+	large := k.saveN(t, "张三", 3, 900_000) // saved first: oldest in the queue
+	small := k.save(t, "李四", 2000)
+	bigFiles := map[string]bool{}
+	for _, a := range large.Materials[0].Attachments {
+		bigFiles[a.SHA256] = true
+	}
+	h := server.NewHandler(d.st, server.Options{})
+	var chunks int
+	cutting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && bigFiles[path.Base(r.URL.Path)] {
+			if chunks++; chunks == 2 {
+				panic(http.ErrAbortHandler) // the line drops mid-file
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(cutting.Close)
+	sy.Client.BaseURL = cutting.URL
+	if rep, err := sy.RunOnce(ctx); err == nil {
+		t.Fatalf("the round survived the cut: %+v", rep)
+	}
+	list, _ := d.st.Submissions(ctx)
+	if len(list) != 1 || list[0].ReceiptNo != small.ReceiptNo {
+		t.Fatalf("after the cut the district has %+v, want the small one %s", list, small.ReceiptNo)
 	}
 }

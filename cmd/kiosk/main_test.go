@@ -472,3 +472,24 @@ var testSealKey = func() string {
 	}
 	return seal.Encode(pub)
 }()
+
+// TestDataFromEnvironment: KIOSK_DATA chooses the data folder when --data
+// is not given; --data wins over it.
+func TestDataFromEnvironment(t *testing.T) {
+	env, flag := filepath.Join(t.TempDir(), "env"), filepath.Join(t.TempDir(), "flag")
+	t.Setenv("KIOSK_DATA", env)
+	if code, _, errOut := run(t, "setup", "--point", "330603101201", "--point-name", "王化村便民服务中心"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := run(t, "setup", "--point", "330603101202", "--point-name", "新桥村便民服务中心", "--data", flag); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, dir := range []string{env, flag} {
+		if _, err := os.Stat(filepath.Join(dir, "kiosk.db")); err != nil {
+			t.Errorf("no database in %s: %v", dir, err)
+		}
+	}
+	if _, out, _ := run(t, "status", "--json"); !strings.Contains(out, `"waiting": 0`) {
+		t.Fatalf("status from KIOSK_DATA: %s", out)
+	}
+}
