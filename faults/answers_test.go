@@ -30,7 +30,8 @@ func (c *clock) add(d time.Duration) {
 // TestDistrictAnswers (fault 4): the district (its store and handler, in
 // this process, for its clock) answers 500, 503, 429 with
 // Retry-After, or a Wi-Fi login page answers 200 in its place. The kiosk
-// defers (never parks), waits at least as long as it was told or its
+// defers (never parks); a 500 is that submission's and the round goes on,
+// the others end it; waits at least as long as it was told or its
 // backoff says before trying that submission again, sends nothing to the
 // login page but the pre-check, and drains once the district is back.
 func TestDistrictAnswers(t *testing.T) {
@@ -73,7 +74,14 @@ func TestDistrictAnswers(t *testing.T) {
 			})
 			rep, err := k.syncer.RunOnce(ctx)
 			injected++
-			if err == nil {
+			switch {
+			case cs.status == 500:
+				// A fault of the item, not of the district: the round goes on
+				// with the others, deferring each that meets it.
+				if err != nil || rep.Deferred == 0 || rep.Uploaded != 0 {
+					t.Fatalf("500: round %+v %v; want every submission deferred and the round finished", rep, err)
+				}
+			case err == nil:
 				t.Fatalf("%s: the round succeeded", cs.name)
 			}
 			if len(rep.Parked) > 0 {
@@ -122,5 +130,5 @@ func TestDistrictAnswers(t *testing.T) {
 	back()
 	r.drain(5)
 	r.finish("4 district 500/503/429/Wi-Fi login page", injected, false,
-		"deferred, never parked; Retry-After and backoff honoured; only the pre-check reached the login page")
+		"deferred, never parked; a 500 defers that submission and the round goes on, 503/429 end it; Retry-After and backoff honoured; only the pre-check reached the login page")
 }
