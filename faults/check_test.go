@@ -1,11 +1,13 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -181,6 +183,7 @@ func blobOK(ddata, sha string) bool {
 func check(t *testing.T, kdata, ddata, device string, acked map[string]bool) verdict {
 	t.Helper()
 	var v verdict
+	sealedOnly(t, kdata)
 	rows, parked, waiting, kEpoch, cursor := checkKiosk(t, kdata)
 	byID, byReceipt, dEpoch, maxSeq := readDistrict(t, ddata)
 	v.Submissions, v.Parked, v.Waiting = len(rows), len(parked), waiting
@@ -329,4 +332,26 @@ func (r *rig) finish(fault string, injected int, parkedOK bool, note string) ver
 	record(row{Fault: fault, Injected: injected, Submissions: v.Submissions, Lost: v.Lost + v.Waiting, Duplicated: v.Duplicated, Parked: v.Parked, Note: note})
 	v.must(r.t, parkedOK)
 	return v
+}
+
+// sealedOnly fails if the kiosk's data folder (database, WAL, sealed files)
+// holds the example villager's ID number or phone in the clear: whatever
+// the faults did, the kiosk keeps them sealed for the district.
+func sealedOnly(t *testing.T, kdata string) {
+	t.Helper()
+	filepath.WalkDir(kdata, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		for _, secret := range personal[:2] { // the name stays in the list
+			if bytes.Contains(data, []byte(secret)) {
+				t.Errorf("%s holds the villager's %q in the clear", path, secret)
+			}
+		}
+		return nil
+	})
 }
