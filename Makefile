@@ -20,14 +20,17 @@ TEST_PKGS  := xvfb xauth imagemagick zbar-tools poppler-utils cups printer-drive
 STATICCHECK_VERSION := v0.8.2
 SHOT_ITEM ?= 3306213329-01
 
-.PHONY: run test faults build deps-build deps-test tools fmt-check clean screenshots cups fuzz
+.PHONY: run display test faults build deps-build deps-test tools fmt-check clean screenshots cups fuzz
 
-run: deps-build build
+run: display deps-build build
+	./bin/kiosk $(ARGS)
+
+# display says at once, before minutes of building, that there is no screen.
+display:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are empty)."; \
 	  echo "Run it on the kiosk's desktop, or without a screen: xvfb-run make run"; \
 	  exit 1; fi
-	./bin/kiosk $(ARGS)
 
 build:
 	$(GO) build -o bin/kiosk ./cmd/kiosk

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/store"
@@ -491,4 +493,88 @@ func TestScannerAndPrinterDown(t *testing.T) {
 		t.Fatalf("after the failed print: %d saved, 打印回执 offered: %v", len(list), button(w, "打印回执") != nil)
 	}
 	assertScreen(t, "intake-5-not-printed.png", w)
+}
+
+// TestNotEnrolled: before the kiosk knows the district's key, 开始办理 says
+// so at once instead of letting the agent type a villager's details in vain.
+func TestNotEnrolled(t *testing.T) {
+	k := newTestKiosk(t, true)
+	k.svc.Settings.Set(context.Background(), kiosk.SettingSealKey, "")
+	u, w := openUI(t, k, kioskSize, Options{})
+	signIn(t, u, w)
+	test.Tap(findCard(t, w, "社会保障卡"))
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	test.Tap(findButton(t, w, "开始办理"))
+	if _, ok := u.stack[len(u.stack)-1].(*intakeScreen); ok {
+		t.Fatal("the intake opened on a kiosk that cannot save")
+	}
+	pop := w.Canvas().Overlays().Top()
+	said := ""
+	if pop != nil {
+		for _, o := range test.LaidOutObjects(pop) {
+			if l, ok := o.(*widget.Label); ok {
+				said += l.Text
+			}
+		}
+	}
+	if !strings.Contains(said, "还没有登记到区平台") {
+		t.Fatalf("no notice that the kiosk is not enrolled: %q", said)
+	}
+}
+
+// TestEnrollScreen: a technician enrols the kiosk on the settings screen;
+// a refused code is said under the code, success says where the kiosk is
+// now attached and 立即同步 appears.
+func TestEnrollScreen(t *testing.T) {
+	k := newTestKiosk(t, true)
+	k.svc.Settings.Set(context.Background(), kiosk.SettingSealKey, "")
+	var got []string
+	rounds := 0
+	var u *UI
+	enroll := func(_ context.Context, base, code, ca string) (string, error) {
+		got = append(got, base+" "+code+" "+ca)
+		if code != "7KQ3M9X2PA" {
+			return "", kiosk.Errorf(kiosk.EInvalid, "登记码不对、已经用过或已经过期：请向区人社局要一个新的登记码")
+		}
+		fyne.Do(func() { u.EnableSync(func() { rounds++ }) })
+		return "已接入区平台：王化村便民服务中心（330603101201），设备编号 dev-1。", nil
+	}
+	u, w := openUI(t, k, kioskSize, Options{Enroll: enroll})
+	u.background = func(f func()) { f() } // the test driver runs fyne.Do in place
+	signIn(t, u, w)
+	test.Tap(findButton(t, w, "设置"))
+	s := u.stack[len(u.stack)-1].(*settingsScreen)
+	if !strings.Contains(s.enrollState.Text, "还没有接入区平台") {
+		t.Fatalf("state before: %q", s.enrollState.Text)
+	}
+	entries := map[string]*widget.Entry{}
+	for _, o := range test.LaidOutObjects(s.root) {
+		if e, ok := o.(*widget.Entry); ok {
+			entries[e.PlaceHolder] = e
+		}
+	}
+	test.Type(entries["https://rs.keqiao.example"], "https://rs.keqiao.example")
+	test.Type(entries["区里发的10位登记码"], "WRONG")
+	waitText := func(l *widget.Label, want string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if strings.Contains(l.Text, want) {
+				return
+			}
+		}
+		t.Fatalf("%q never said %q", l.Text, want)
+	}
+	test.Tap(findButton(t, w, "接入区平台"))
+	waitText(s.enrollErr, "登记码不对")
+	entries["区里发的10位登记码"].SetText("7KQ3M9X2PA")
+	test.Tap(findButton(t, w, "接入区平台"))
+	waitText(s.enrollState, "已接入区平台")
+	if len(got) != 2 || got[1] != "https://rs.keqiao.example 7KQ3M9X2PA " || s.enrollErr.Visible() {
+		t.Fatalf("enrol calls %q; error shown %v", got, s.enrollErr.Visible())
+	}
+	test.Tap(findButton(t, w, "立即同步"))
+	if rounds != 1 {
+		t.Fatal("立即同步 did not appear after enrolment")
+	}
+	assertScreen(t, "settings-enrolled.png", w)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -194,7 +195,14 @@ func (s *detailScreen) content() fyne.CanvasObject {
 
 	var action fyne.CanvasObject
 	if slices.Contains(sub.Channels, kiosk.ChannelAgent) {
-		start := widget.NewButtonWithIcon("开始办理", theme.DocumentCreateIcon(), func() { s.ui.Go(s.ui.newIntake(s.main, s.sub)) })
+		start := widget.NewButtonWithIcon("开始办理", theme.DocumentCreateIcon(), func() {
+			// Said before the villager's details are typed in, not at the end.
+			if key, _ := s.ui.svc.Settings.Get(context.Background(), kiosk.SettingSealKey); key == "" {
+				s.ui.showNotice("本机还没有登记到区平台，现在不能办理：办件资料要加密给区人社局保存。请技术员在“设置”里完成登记（接入区平台）。")
+				return
+			}
+			s.ui.Go(s.ui.newIntake(s.main, s.sub))
+		})
 		start.Importance = widget.HighImportance
 		action = container.NewStack(tallBy(72), start)
 	} else {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -35,6 +36,8 @@ type settingsScreen struct {
 	errl   *widget.Label
 	status *widget.Label
 	root   fyne.CanvasObject
+
+	enrollState, enrollErr *widget.Label
 }
 
 func (s *settingsScreen) title() string { return "设置" }
@@ -48,6 +51,7 @@ func (u *UI) newSettingsScreen() *settingsScreen {
 		labels = append(labels, k.label)
 	}
 	s.paper = widget.NewSelect(nil, nil)
+	s.paper.PlaceHolder = "请选择"
 	s.kind = widget.NewRadioGroup(labels, func(string) { u.touch(); s.onKind() })
 	s.hint.Wrapping = fyne.TextWrapWord
 	s.status.Wrapping = fyne.TextWrapWord
@@ -74,9 +78,67 @@ func (u *UI) newSettingsScreen() *settingsScreen {
 		widget.NewLabelWithStyle("纸张", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), tall(s.paper),
 		container.NewHBox(tall(save), tall(testPrint)), s.status,
 	)
-	form := container.NewVBox(heading("回执打印机"), container.NewGridWithColumns(2, s.kind, right))
+	form := container.NewVBox()
+	if u.opts.Enroll != nil {
+		form.Add(s.districtSection())
+		form.Add(widget.NewSeparator())
+	}
+	form.Add(heading("回执打印机"))
+	form.Add(container.NewGridWithColumns(2, s.kind, right))
 	s.root = container.NewVScroll(container.NewPadded(form))
 	return s
+}
+
+// districtSection enrols the kiosk with the district: the technician types
+// the district's address and the one-time code the district issued.
+func (s *settingsScreen) districtSection() fyne.CanvasObject {
+	u := s.ui
+	ctx := context.Background()
+	url, code, ca := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	url.SetPlaceHolder("https://rs.keqiao.example")
+	code.SetPlaceHolder("区里发的10位登记码")
+	ca.SetPlaceHolder("可不填：区平台自有证书的 PEM 文件路径")
+	state := widget.NewLabel("")
+	state.Wrapping = fyne.TextWrapWord
+	if base, _ := u.svc.Settings.Get(ctx, kiosk.SettingDistrictURL); base != "" {
+		if key, _ := u.svc.Settings.Get(ctx, kiosk.SettingSealKey); key != "" {
+			state.SetText("已接入区平台：" + base + "。换一个登记码可以重新接入（例如本机资料损坏后）。")
+			url.SetText(base)
+		}
+	}
+	if state.Text == "" {
+		state.SetText("还没有接入区平台：可以办件查询和浏览事项，但不能保存新办件。")
+	}
+	s.enrollErr, s.enrollState = errorLabel(), state
+	var enroll *widget.Button
+	enroll = widget.NewButtonWithIcon("接入区平台", theme.LoginIcon(), func() {
+		u.touch()
+		enroll.Disable()
+		state.SetText("正在连接区平台…")
+		setError(s.enrollErr, "")
+		base, c, caFile := url.Text, code.Text, ca.Text
+		u.background(func() {
+			ectx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			msg, err := u.opts.Enroll(ectx, base, c, caFile)
+			fyne.Do(func() {
+				enroll.Enable()
+				defer relayout(s.root)
+				if err != nil {
+					state.SetText("没有接入。")
+					setError(s.enrollErr, kiosk.ErrorMessage(err))
+					return
+				}
+				code.SetText("")
+				state.SetText(msg)
+			})
+		})
+	})
+	enroll.Importance = widget.HighImportance
+	return container.NewVBox(heading("接入区平台"), state,
+		container.NewGridWithColumns(2,
+			container.NewVBox(field("区平台地址", url, errorLabel(), ""), field("登记码", code, s.enrollErr, "")),
+			container.NewVBox(field("证书文件", ca, errorLabel(), ""), tall(enroll))))
 }
 
 func (s *settingsScreen) selected() (kind, hint string) {

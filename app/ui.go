@@ -47,6 +47,11 @@ type Options struct {
 	// SyncNow starts a sync round at once (the 立即同步 button, and after
 	// each save); nil while the kiosk is not enrolled with a district.
 	SyncNow func()
+	// Enroll enrols the kiosk with the district (the settings screen's
+	// 接入区平台): the district's URL, its one-time code and, for a district
+	// with its own CA, the CA's PEM file. It returns what to tell the
+	// technician, in Chinese, or an error in Chinese. nil: no enrolment here.
+	Enroll func(ctx context.Context, districtURL, code, caFile string) (string, error)
 }
 
 // screen is one page of the kiosk.
@@ -85,9 +90,13 @@ type UI struct {
 	body     *fyne.Container
 	who      *canvas.Text
 	footer   *canvas.Text
-	sync     *canvas.Text // the sync state in the footer
-	progress *widget.ProgressBar
-	progBox  *fyne.Container // holds the bar; hidden, it takes no room
+	sync     *canvas.Text    // the sync state in the footer
+	status   *fyne.Container // the sync state, the bar and 立即同步
+	// background runs slow work (network) off the UI's goroutine; tests
+	// run it in place.
+	background func(func())
+	progress   *widget.ProgressBar
+	progBox    *fyne.Container // holds the bar; hidden, it takes no room
 }
 
 // New builds the UI in win. It shows first-start set-up when the kiosk has
@@ -99,7 +108,7 @@ func New(win fyne.Window, svc Services, opts Options) (*UI, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	u := &UI{win: win, svc: svc, opts: opts}
+	u := &UI{win: win, svc: svc, opts: opts, background: func(f func()) { go f() }}
 	if err := u.reloadCatalog(); err != nil {
 		return nil, err
 	}
@@ -161,13 +170,11 @@ func (u *UI) build() {
 	u.progress = widget.NewProgressBar()
 	u.progBox = container.NewGridWrap(fyne.NewSize(160, 28), u.progress)
 	u.progBox.Hide()
-	status := container.NewHBox(u.sync, u.progBox)
+	u.status = container.NewHBox(u.sync, u.progBox)
 	if u.opts.SyncNow != nil {
-		u.sync.Text = "正在连接区平台…"
-		now := widget.NewButtonWithIcon("立即同步", theme.ViewRefreshIcon(), func() { u.touch(); u.opts.SyncNow() })
-		status.Add(now)
+		u.addSyncNow()
 	}
-	bottom := container.NewPadded(container.NewHBox(u.who, layout.NewSpacer(), status, layout.NewSpacer(), u.footer))
+	bottom := container.NewPadded(container.NewHBox(u.who, layout.NewSpacer(), u.status, layout.NewSpacer(), u.footer))
 	u.main = container.NewBorder(opaque(top), opaque(bottom), nil, nil, u.body)
 }
 
@@ -332,6 +339,23 @@ func (u *UI) showNotice(msg string) {
 
 // Search types q into the search box, as the agent would.
 func (u *UI) Search(q string) { u.search.SetText(q) }
+
+// addSyncNow puts 立即同步 in the footer.
+func (u *UI) addSyncNow() {
+	u.sync.Text = "正在连接区平台…"
+	u.status.Add(widget.NewButtonWithIcon("立即同步", theme.ViewRefreshIcon(), func() { u.touch(); u.opts.SyncNow() }))
+}
+
+// EnableSync shows 立即同步 once the kiosk is enrolled from the settings
+// screen and its sync rounds have started.
+func (u *UI) EnableSync(now func()) {
+	if u.opts.SyncNow != nil || now == nil {
+		return
+	}
+	u.opts.SyncNow = now
+	u.addSyncNow()
+	u.status.Refresh()
+}
 
 // SetSyncStatus shows the sync state in the footer: online or not, how many
 // wait, when the last round succeeded. Call it through fyne.Do.

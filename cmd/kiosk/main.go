@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -393,25 +394,52 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	w.SetFullScreen(*fullscreen)
 	opts := app.Options{IdleTimeout: *idle, ScanFolder: *scanDir}
 	var ui *app.UI
-	sched, syncNow, err := s.startSync(ctx, func(online bool, waiting int, last time.Time, problem string) {
+	show := func(online bool, waiting int, last time.Time, problem string) {
 		fyne.Do(func() {
 			if ui != nil {
 				ui.SetSyncStatus(online, waiting, last, problem)
 			}
 		})
-	}, func(sent, total int64) {
+	}
+	progress := func(sent, total int64) {
 		fyne.Do(func() {
 			if ui != nil {
 				ui.SetSyncProgress(sent, total)
 			}
 		})
-	})
+	}
+	var schedMu sync.Mutex // the scheduler may start later, after enrolment on the settings screen
+	sched, syncNow, err := s.startSync(ctx, show, progress)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		schedMu.Lock()
+		defer schedMu.Unlock()
+		if sched != nil {
+			sched.Shutdown()
+		}
+	}()
 	if sched != nil {
-		defer sched.Shutdown()
 		opts.SyncNow = syncNow
+	}
+	opts.Enroll = func(ectx context.Context, base, code, ca string) (string, error) {
+		e, err := s.enroll(ectx, base, code, ca)
+		if err != nil {
+			return "", enrollProblem(err)
+		}
+		msg := fmt.Sprintf("已接入区平台：%s（%s），设备编号 %s。", e.pointName, e.pointCode, e.device)
+		if e.reattached {
+			msg += fmt.Sprintf("本机资料曾经损坏，已从区平台取回 %d 件办件。", e.takenBack)
+		}
+		schedMu.Lock()
+		defer schedMu.Unlock()
+		if sched == nil {
+			if sched, syncNow, err = s.startSync(ctx, show, progress); err == nil && sched != nil {
+				fyne.Do(func() { ui.EnableSync(syncNow) })
+			}
+		}
+		return msg, nil
 	}
 	if s.db.Recovered != "" {
 		opts.Notice = fmt.Sprintf("本机数据文件损坏，已原样移到 %s 保存，系统已新建数据文件继续使用。请联系技术人员恢复数据，不要删除该文件。", s.db.Recovered)

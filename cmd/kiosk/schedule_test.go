@@ -4,10 +4,13 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/sync/district"
 )
 
@@ -97,5 +100,49 @@ func TestSyncWhenConnectionReturns(t *testing.T) {
 	waitFor("a round once the district answers", func(s state, n int) bool { return n >= 2 && s.online && s.waiting == 0 })
 	if list, _ := st.Submissions(ctx); len(list) != 1 {
 		t.Fatalf("the district has %d submissions after reconnecting, want 1", len(list))
+	}
+}
+
+// TestEnrollFromSettings: the settings screen's 接入区平台 enrols through the
+// same path as `kiosk enroll`, and a technician's mistakes come back in
+// Chinese saying what to do.
+func TestEnrollFromSettings(t *testing.T) {
+	ctx := context.Background()
+	st, err := district.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewServer(district.NewHandler(st, district.Options{}))
+	defer srv.Close()
+	f := newFlags("test")
+	f.parse([]string{"--data", setUpKiosk(t)})
+	s, err := openServices(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	code, _, _ := st.CreateEnrollCode(ctx, "330603101201", "王化村便民服务中心")
+	for _, tc := range []struct{ base, code, want string }{
+		{"http://rs.keqiao.example", code, "https://"},
+		{srv.URL, "", "请填写区里发的登记码"},
+		{srv.URL, "WRONGCODE9", "登记码不对"},
+		{"http://127.0.0.1:1", code, "连不上区平台"},
+	} {
+		_, err := s.enroll(ctx, tc.base, tc.code, "")
+		if err == nil || !strings.Contains(kiosk.ErrorMessage(enrollProblem(err)), tc.want) {
+			t.Errorf("%s %q: %v, want %q", tc.base, tc.code, err, tc.want)
+		}
+	}
+	e, err := s.enroll(ctx, srv.URL, code, "")
+	if err != nil || e.pointCode != "330603101201" {
+		t.Fatalf("enrol: %+v %v", e, err)
+	}
+	if key, _ := s.settings.Get(ctx, kiosk.SettingSealKey); key == "" {
+		t.Fatal("enrolled without the district's sealing key")
+	}
+	other, _, _ := st.CreateEnrollCode(ctx, "330603101299", "别的村")
+	if _, err := s.enroll(ctx, srv.URL, other, ""); err == nil || !strings.Contains(kiosk.ErrorMessage(enrollProblem(err)), "不是给本服务点的") {
+		t.Fatalf("a code for another point: %v", err)
 	}
 }

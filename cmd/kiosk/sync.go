@@ -110,55 +110,76 @@ func runEnroll(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	if err := checkDistrictURL(*district); err != nil {
+	e, err := s.enroll(ctx, *district, *code, *ca)
+	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(*code) == "" {
-		return fmt.Errorf("enroll needs --code: the one-time code the district issued for this service point")
+	fmt.Fprintf(stdout, "enrolled as device %s for %s (%s)\n", e.device, e.pointName, e.pointCode)
+	if e.reattached {
+		fmt.Fprintf(stdout, "re-attached: took back %d submissions from the district\n", e.takenBack)
 	}
-	if *ca != "" {
-		if err := s.settings.Set(ctx, settingCA, *ca); err != nil {
-			return err
+	return nil
+}
+
+// enrolled is what an enrolment did.
+type enrolled struct {
+	device, pointCode, pointName string
+	reattached                   bool
+	takenBack                    int
+}
+
+// enroll enrols the kiosk with the district at base with a one-time code,
+// trusting the CA in the PEM file ca besides the system's when given: the
+// same for `kiosk enroll` and the settings screen.
+func (s *services) enroll(ctx context.Context, base, code, ca string) (*enrolled, error) {
+	base, code, ca = strings.TrimSpace(base), strings.TrimSpace(code), strings.TrimSpace(ca)
+	if err := checkDistrictURL(base); err != nil {
+		return nil, err
+	}
+	if code == "" {
+		return nil, fmt.Errorf("enroll needs --code: the one-time code the district issued for this service point")
+	}
+	if ca != "" {
+		if err := s.settings.Set(ctx, settingCA, ca); err != nil {
+			return nil, err
 		}
 	}
 	hc, err := s.httpClient(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c := &kiosksync.Client{BaseURL: strings.TrimRight(*district, "/"), HTTP: hc, Key: s.key}
+	c := &kiosksync.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: hc, Key: s.key}
 	if _, err := c.Hello(ctx); err != nil {
-		return fmt.Errorf("enrol: %w", err)
+		return nil, fmt.Errorf("enrol: %w", err)
 	}
-	reply, err := c.Enroll(ctx, *code, version)
+	reply, err := c.Enroll(ctx, code, version)
 	if err != nil {
-		return fmt.Errorf("enrol: %w", err)
+		return nil, fmt.Errorf("enrol: %w", err)
 	}
 	if _, err := seal.Decode(reply.SealKey); err != nil {
-		return fmt.Errorf("enrol: the district sent no usable sealing key (%v): it runs an older districtd; upgrade it first", err)
+		return nil, fmt.Errorf("enrol: the district sent no usable sealing key (%v): it runs an older districtd; upgrade it first", err)
 	}
 	if p, err := s.settings.Point(ctx); err == nil && p.Code != reply.PointCode {
-		return fmt.Errorf("this kiosk is set up as service point %s, but the code is for %s: ask the district for a code for %s", p.Code, reply.PointCode, p.Code)
+		return nil, fmt.Errorf("this kiosk is set up as service point %s, but the code is for %s: ask the district for a code for %s", p.Code, reply.PointCode, p.Code)
 	}
 	if err := s.settings.SetPoint(ctx, kiosk.PointInfo{Code: reply.PointCode, Name: reply.PointName}); err != nil {
-		return err
+		return nil, err
 	}
 	for k, v := range map[string]string{kiosk.SettingDistrictURL: c.BaseURL, settingDeviceID: reply.DeviceID, kiosk.SettingSealKey: reply.SealKey} {
 		if err := s.settings.Set(ctx, k, v); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	fmt.Fprintf(stdout, "enrolled as device %s for %s (%s)\n", reply.DeviceID, reply.PointName, reply.PointCode)
+	e := &enrolled{device: reply.DeviceID, pointCode: reply.PointCode, pointName: reply.PointName, reattached: reply.Reattached}
 	if reply.Reattached {
 		// The district knew this key: the kiosk lost its database. Take back
 		// its submissions so the list and the receipt numbering go on.
 		c.DeviceID = reply.DeviceID
-		n, err := kiosksync.TakeBack(ctx, c, s.submissions.Restore)
-		if err != nil {
-			return fmt.Errorf("re-attached, but taking back the submissions failed (run enroll again with a new code): %w", err)
+		if e.takenBack, err = kiosksync.TakeBack(ctx, c, s.submissions.Restore); err != nil {
+			return e, fmt.Errorf("re-attached, but taking back the submissions failed (run enroll again with a new code): %w", err)
 		}
-		fmt.Fprintf(stdout, "re-attached: took back %d submissions from the district\n", n)
 	}
-	return nil
+	return e, nil
 }
 
 func runSync(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -363,4 +384,30 @@ func (s *services) districtHolidays(ctx context.Context) [][]byte {
 		out = append(out, doc)
 	}
 	return out
+}
+
+// enrollProblem says in the technician's words, on the settings screen,
+// why an enrolment failed and what to do.
+func enrollProblem(err error) error {
+	msg := err.Error()
+	say := func(format string, args ...any) error { return kiosk.Errorf(kiosk.EInvalid, format, args...) }
+	switch {
+	case strings.Contains(msg, "must use https"), strings.Contains(msg, "is not a URL"):
+		return say("区平台地址不对：请填写 https:// 开头的地址，例如 https://rs.keqiao.example")
+	case strings.Contains(msg, "needs --code"):
+		return say("请填写区里发的登记码")
+	case strings.Contains(msg, "certificate"):
+		return say("区平台的证书不被本机信任：区平台用自有证书时，请在“证书文件”里填写它的 PEM 文件")
+	case strings.Contains(msg, "read the district CA"), strings.Contains(msg, "holds no PEM certificate"):
+		return say("证书文件读不出来：请检查路径，文件应是 PEM 格式的证书")
+	case strings.Contains(msg, "enrolment code"):
+		return say("登记码不对、已经用过或已经过期：请向区人社局要一个新的登记码")
+	case strings.Contains(msg, "set up as service point"), strings.Contains(msg, "enrolled for service point"):
+		return say("这个登记码不是给本服务点的：请向区人社局要本服务点的登记码")
+	case strings.Contains(msg, "revoked"):
+		return say("本机已被区平台停用，请联系区人社局")
+	case strings.Contains(msg, "cannot reach"), strings.Contains(msg, "did not come from the district"):
+		return say("连不上区平台：请检查网络和区平台地址后再试")
+	}
+	return say("没有接入区平台：%s", msg)
 }
