@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -75,13 +76,17 @@ func (d *DB) stage(path string, maxBytes int64, key *seal.Key) (kiosk.Attachment
 	if fi.Size() > maxBytes {
 		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”有%s，超过单个文件%s的上限，请降低扫描分辨率后重试", name, kiosk.HumanBytes(fi.Size()), kiosk.HumanBytes(maxBytes))
 	}
-	plain, err := io.ReadAll(io.LimitReader(src, maxBytes+1))
-	if err != nil {
+	// Read in one piece of the size the file says, plus a byte to notice a
+	// file that grows while it is read (a scanner still writing it).
+	buf := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(src, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”无法读取：%v", name, err)
 	}
-	if int64(len(plain)) > maxBytes {
-		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”在复制时变大了，超过%s的上限", name, kiosk.HumanBytes(maxBytes))
+	if int64(n) > fi.Size() {
+		return a, kiosk.Errorf(kiosk.EInvalid, "文件“%s”在复制时变大了，请等扫描完成后再添加", name)
 	}
+	plain := buf[:n]
 	mime := sniff(plain[:min(len(plain), 512)])
 	if mime == "" {
 		return a, kiosk.Errorf(kiosk.EInvalid, "“%s”不是图片或PDF文件，只能添加扫描件、照片（JPG、PNG等）或PDF", name)
@@ -110,7 +115,11 @@ func writeSealed(path string, plain []byte, key *seal.Key) error {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	err = seal.SealFile(tmp, key, plain)
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	err = seal.SealFile(w, key, plain)
+	if err == nil {
+		err = w.Flush()
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -21,6 +21,7 @@ func BenchmarkDrain(b *testing.B) {
 	ctx := context.Background()
 	d, k := newDistrictTB(b, ""), newKioskTB(b)
 	sy := k.enrollTB(b, d)
+	k.scans = nil // a thousand submissions' scans need not stay in memory
 	for i := 0; i < b.N; i++ {
 		k.saveN(b, "村民"+strings.Map(func(r rune) rune { return []rune("零一二三四五六七八九")[r-'0'] }, fmt.Sprint(i)), 3, 300_000)
 	}

@@ -63,6 +63,22 @@ func TestSealFile(t *testing.T) {
 	if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader([]byte("%PDF-1.4 plain")), pub, priv); !errors.Is(err, ErrOpen) {
 		t.Fatalf("a plain file opened: %v", err)
 	}
+	// Chunks swapped, or the file cut at a chunk boundary: refused, not a
+	// shorter or shuffled file.
+	plain := make([]byte, 3*ChunkSize)
+	rand.Read(plain)
+	var b bytes.Buffer
+	SealFile(&b, pub, plain)
+	head, c := len(fileMagic)+32, ChunkSize+chunkOverhead
+	f := b.Bytes()
+	swapped := append(append(append([]byte(nil), f[:head]...), f[head+c:head+2*c]...), f[head:head+c]...)
+	swapped = append(swapped, f[head+2*c:]...)
+	cut := f[:head+2*c]
+	for name, bad := range map[string][]byte{"swapped": swapped, "cut": cut} {
+		if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader(bad), pub, priv); !errors.Is(err, ErrOpen) {
+			t.Errorf("%s chunks opened: %v", name, err)
+		}
+	}
 }
 
 func TestKeyEncoding(t *testing.T) {
