@@ -267,6 +267,39 @@ func testRealProcesses(t *testing.T, dbURL string) {
 		t.Fatalf("district has %d submissions after a second round", len(list))
 	}
 
+	// What the district's monitor knows of the kiosk, from its heartbeat.
+	var devices []struct {
+		ID        string `json:"id"`
+		Heartbeat string `json:"heartbeat"`
+	}
+	json.Unmarshal([]byte(r.sh(r.districtd, "devices", "--json", "--data", r.ddata)), &devices)
+	if len(devices) != 1 {
+		t.Fatalf("devices: %+v", devices)
+	}
+	var hb struct {
+		AppVersion   string    `json:"app_version"`
+		Queue        int       `json:"queue"`
+		LastSync     time.Time `json:"last_sync"`
+		DiskFree     int64     `json:"disk_free"`
+		ClockOffsetS *float64  `json:"clock_offset_seconds"`
+		Printer      string    `json:"printer"`
+	}
+	if err := json.Unmarshal([]byte(devices[0].Heartbeat), &hb); err != nil || hb.AppVersion == "" || hb.Queue != 0 ||
+		time.Since(hb.LastSync) > time.Minute || hb.DiskFree <= 0 || hb.ClockOffsetS == nil || !strings.HasPrefix(hb.Printer, "file png") {
+		t.Fatalf("heartbeat as the district keeps it: %s (%v)", devices[0].Heartbeat, err)
+	}
+
+	// Revoked: the kiosk is refused and says so plainly, and keeps its data.
+	r.sh(r.districtd, "revoke", devices[0].ID, "--data", r.ddata)
+	out, err := exec.Command(r.kiosk, "sync", "--once", "--data", r.kdata).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "revoked") {
+		t.Fatalf("sync after revocation: %v %s", err, out)
+	}
+	json.Unmarshal([]byte(r.sh(r.kiosk, "submissions", "--json", "--data", r.kdata)), &mine)
+	if len(mine) != 1 {
+		t.Fatalf("the revoked kiosk lists %d submissions, want its 1", len(mine))
+	}
+
 	// No personal data in what the server logged or the sync printed. The
 	// server is stopped first: its log is written until it exits.
 	r.srv.Process.Signal(os.Interrupt)
