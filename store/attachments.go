@@ -164,3 +164,23 @@ func (d *DB) checkStaged(a kiosk.Attachment) error {
 	}
 	return nil
 }
+
+// sealFileInPlace replaces a file an older version kept in the clear by its
+// sealed form; a file sealed already, or gone, is left as it is.
+func (d *DB) sealFileInPlace(a kiosk.Attachment, key *seal.Key) error {
+	path := d.AttachmentPath(a.SHA256)
+	plain, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && seal.IsSealedFile(plain)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read attachment %s: %w", a.Name, err)
+	}
+	if sum := sha256.Sum256(plain); hex.EncodeToString(sum[:]) != a.SHA256 {
+		return nil // damaged: the upload will say so, and it is not ours to change
+	}
+	if err := writeSealed(path, plain, key); err != nil {
+		return diskError("seal an attachment", err)
+	}
+	return nil
+}

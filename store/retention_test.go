@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -124,5 +125,48 @@ func TestPurge(t *testing.T) {
 	settings.Set(ctx, kiosk.SettingRetentionDays, "forever")
 	if _, err := e.subs.Retention(ctx); err == nil || !strings.Contains(err.Error(), "retention_days") {
 		t.Fatalf("a bad retention setting: %v", err)
+	}
+}
+
+// TestSealLegacy: a submission an older version kept in the clear (payload
+// and file) is sealed once the district's key is known, and goes to the
+// district like any other.
+func TestSealLegacy(t *testing.T) {
+	ctx := context.Background()
+	e := setUp(t)
+	a, err := e.subs.Stage(ctx, jpegFile(t, e.dir, "旧扫描.jpg", 5000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.subs.Save(ctx, draft(t, e, a), e.agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make it what the older version left: plaintext payload and file.
+	full := openPayload(t, e.db, sub.ID)
+	plainFile := openFile(t, e.db, a)
+	os.WriteFile(e.db.AttachmentPath(a.SHA256), plainFile, 0o600)
+	e.db.SQL().Exec(`UPDATE submissions SET payload = ?, sealed = 0, content_hash = '', receipt_hash = '' WHERE id = ?`, full, sub.ID)
+	if _, err := store.NewSyncQueue(e.db).Outbound(ctx, sub.ID); err == nil || !strings.Contains(err.Error(), "older version") {
+		t.Fatalf("an unsealed submission went out: %v", err)
+	}
+
+	n, err := e.subs.SealLegacy(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("sealed %d %v", n, err)
+	}
+	if got := openPayload(t, e.db, sub.ID); !bytes.Equal(got, full) {
+		t.Fatal("the sealed payload is not the old one")
+	}
+	openFile(t, e.db, a) // sealed now, and whole
+	out, err := store.NewSyncQueue(e.db).Outbound(ctx, sub.ID)
+	if err != nil || len(out.Sealed) != 1 || len(out.Attachments) != 1 {
+		t.Fatalf("outbound: %+v %v", out, err)
+	}
+	if got, _ := e.subs.Get(ctx, sub.ID); got.ReceiptHash != sub.ReceiptHash {
+		t.Fatal("the receipt's hash changed: reprints would not match the villager's receipt")
+	}
+	if n, _ := e.subs.SealLegacy(ctx); n != 0 {
+		t.Fatalf("sealed %d again", n)
 	}
 }

@@ -395,3 +395,17 @@ func openFile(tb testing.TB, db *store.DB, a kiosk.Attachment) []byte {
 	}
 	return plain.Bytes()
 }
+
+// openPayload opens a kept submission with the district's key.
+func openPayload(tb testing.TB, db *store.DB, id string) []byte {
+	tb.Helper()
+	var sealed []byte
+	if err := db.SQL().QueryRow(`SELECT payload FROM submissions WHERE id = ?`, id).Scan(&sealed); err != nil {
+		tb.Fatal(err)
+	}
+	plain, err := seal.Open(testPub, testPriv, sealed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return plain
+}

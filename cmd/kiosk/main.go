@@ -240,7 +240,18 @@ func openServices(ctx context.Context, f *flags) (*services, error) {
 	}
 	s.receipts = &receipt.Service{Submissions: s.submissions, Catalog: s.catalog, Settings: s.settings, Audit: s.audit,
 		Calendar: cal, ExtraHolidays: s.districtHolidays, Key: key, FileDir: filepath.Join(dir, "receipts")}
+	s.sealLegacy(ctx)
 	return s, nil
+}
+
+// sealLegacy seals what an older version kept in the clear, once the
+// district's key is known (at start, and after enrolment).
+func (s *services) sealLegacy(ctx context.Context) {
+	if n, err := s.submissions.SealLegacy(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "kiosk: warning: sealing the submissions an older version kept in the clear: %v\n", err)
+	} else if n > 0 {
+		fmt.Fprintf(os.Stderr, "kiosk: sealed %d submissions an older version kept in the clear\n", n)
+	}
 }
 
 // agentByName finds an agent account for commands that act as one.

@@ -170,6 +170,7 @@ func (s *services) enroll(ctx context.Context, base, code, ca string) (*enrolled
 			return nil, err
 		}
 	}
+	s.sealLegacy(ctx)
 	e := &enrolled{device: reply.DeviceID, pointCode: reply.PointCode, pointName: reply.PointName, reattached: reply.Reattached}
 	if reply.Reattached {
 		// The district knew this key: the kiosk lost its database. Take back
