@@ -43,10 +43,12 @@ const consentNotice = `为办理您申请的事项，我们需要收集：您的
 您可以随时向代办员或拨打12333查询、更正您的信息。回执上的二维码不含您的姓名和身份证号。`
 
 // pickedFile is an attachment staged for a material, with the path it was
-// picked from for the thumbnail.
+// picked from for the thumbnail, or the image itself when the scanner's
+// copy was taken away (the kiosk keeps its own sealed and cannot read it).
 type pickedFile struct {
-	att kiosk.Attachment
-	src string
+	att   kiosk.Attachment
+	src   string
+	image []byte
 }
 
 // intakeScreen takes one matter through the steps. It holds the draft in
@@ -287,8 +289,11 @@ func (mp *materialPick) remove(i int) {
 // button to take it away again.
 func thumbnail(f pickedFile, onRemove func()) fyne.CanvasObject {
 	var pic fyne.CanvasObject
-	if strings.HasPrefix(f.att.MIME, "image/") && f.src != "" {
+	if strings.HasPrefix(f.att.MIME, "image/") && (f.src != "" || f.image != nil) {
 		img := canvas.NewImageFromFile(f.src)
+		if f.image != nil {
+			img = canvas.NewImageFromResource(fyne.NewStaticResource(f.att.Name, f.image))
+		}
 		img.FillMode = canvas.ImageFillContain
 		img.ScaleMode = canvas.ImageScaleFastest
 		img.SetMinSize(fyne.NewSize(120, 90))
@@ -324,7 +329,20 @@ func (u *UI) stageInto(mp *materialPick, path string) {
 		return
 	}
 	setError(mp.errl, "")
-	mp.files = append(mp.files, pickedFile{att: a, src: path})
+	pf := pickedFile{att: a, src: path}
+	if u.fromScanner(path) {
+		// The scan is now kept sealed in the data folder; the scanner's
+		// copy in the clear goes, so no villager's ID card waits there for
+		// the next person at this terminal. The thumbnail keeps the picture
+		// in memory until the matter is saved or dropped.
+		if data, err := os.ReadFile(path); err == nil && strings.HasPrefix(a.MIME, "image/") {
+			pf.image = data
+		}
+		if err := os.Remove(path); err == nil {
+			pf.src = ""
+		}
+	}
+	mp.files = append(mp.files, pf)
 	mp.received.SetChecked(true)
 	mp.refresh()
 }
@@ -368,6 +386,15 @@ func scanFiles(dir string, max int) []string {
 		out = append(out, files[i].path)
 	}
 	return out
+}
+
+// fromScanner says whether path is in the scanner's folder.
+func (u *UI) fromScanner(path string) bool {
+	if u.opts.ScanFolder == "" {
+		return false
+	}
+	rel, err := filepath.Rel(u.opts.ScanFolder, path)
+	return err == nil && rel == filepath.Base(path)
 }
 
 // pickScan offers the newest scans from the scanner's folder as large tiles.

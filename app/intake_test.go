@@ -478,6 +478,10 @@ func TestScannerAndPrinterDown(t *testing.T) {
 	if !tapped || len(in.materials[0].files) != 1 || in.materials[0].files[0].att.Name != "扫描0007.jpg" {
 		t.Fatalf("the scan was not taken from the folder's tiles (tile found: %v)", tapped)
 	}
+	// Taken in sealed; the scanner's copy in the clear is gone.
+	if left, _ := os.ReadDir(scans); len(left) != 0 {
+		t.Fatalf("the scanner folder still holds %d files", len(left))
+	}
 	test.Tap(findButton(t, w, "下一步"))
 	test.Tap(in.consent)
 	test.Tap(findButton(t, w, "下一步"))
