@@ -134,9 +134,10 @@ const (
 	ActionView         = "view"
 	ActionPrint        = "print"
 	ActionAgentAdded   = "agent_added"
-	ActionSupplement   = "supplement" // material added to a returned matter
-	ActionPurge        = "purge"      // personal data of finished matters removed
-	ActionRestore      = "restore"    // submissions taken back from the district after a lost database
+	ActionSupplement   = "supplement"    // material added to a returned matter
+	ActionPurge        = "purge"         // personal data of finished matters removed
+	ActionRestore      = "restore"       // submissions taken back from the district after a lost database
+	ActionDeleteSealed = "delete_sealed" // sealed copies the district confirmed, deleted
 )
 
 // AuditService is the append-only log of who did what.

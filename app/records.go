@@ -218,6 +218,10 @@ var actionLabels = map[string]string{
 	kiosk.ActionView:         "查看办件",
 	kiosk.ActionPrint:        "打印回执",
 	kiosk.ActionAgentAdded:   "添加代办员",
+	kiosk.ActionSupplement:   "补交材料",
+	kiosk.ActionPurge:        "删除到期个人信息",
+	kiosk.ActionRestore:      "从区平台取回办件",
+	kiosk.ActionDeleteSealed: "删除已确认的加密资料",
 }
 
 func (s *auditScreen) content() fyne.CanvasObject {

@@ -66,6 +66,10 @@ func (s *SubmissionService) DeleteConfirmed(ctx context.Context, now time.Time, 
 	if err != nil {
 		return 0, err
 	}
+	if err := audit(ctx, tx, s.db.now(), "系统", kiosk.ActionDeleteSealed, "",
+		fmt.Sprintf("%d 件区里已确认收到的办件，已删除本机的加密资料和附件", len(ids))); err != nil {
+		return 0, err
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, diskError("delete confirmed", err)
 	}

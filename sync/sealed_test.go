@@ -57,7 +57,11 @@ func testSealedAtRest(t *testing.T, dbURL string) {
 	if n, err := k.subs.DeleteConfirmed(ctx, time.Now(), keep); err != nil || n != 1 {
 		t.Fatalf("deleted %d %v", n, err)
 	}
-	var left int
+	var left, audited int
+	k.db.SQL().QueryRow(`SELECT count(*) FROM audit_log WHERE action = ?`, kiosk.ActionDeleteSealed).Scan(&audited)
+	if audited != 1 {
+		t.Fatalf("the deletion was audited %d times", audited)
+	}
 	k.db.SQL().QueryRow(`SELECT length(payload) FROM submissions WHERE id = ?`, sub.ID).Scan(&left)
 	if _, err := os.Stat(k.db.AttachmentPath(sub.Materials[0].Attachments[0].SHA256)); left != 0 || !os.IsNotExist(err) {
 		t.Fatalf("after confirmation: %d sealed bytes, file %v", left, err)
