@@ -70,11 +70,16 @@ type intakeScreen struct {
 	pages   [stepSaved + 1]fyne.CanvasObject
 	saved   *kiosk.Submission
 	printed bool
-	submit  *widget.Button
-	body    *fyne.Container
-	bar     *fyne.Container
-	nav     *fyne.Container
-	root    fyne.CanvasObject
+
+	// scanNote says how many scans wait in the scanner's folder while the
+	// agent is on the materials step; stopWatch ends its polling.
+	scanNote  *widget.Label
+	stopWatch func()
+	submit    *widget.Button
+	body      *fyne.Container
+	bar       *fyne.Container
+	nav       *fyne.Container
+	root      fyne.CanvasObject
 }
 
 // materialPick is one catalog material on the materials step.
@@ -206,7 +211,11 @@ func placeholderFor(k kiosk.FieldKind) string {
 }
 
 func (in *intakeScreen) buildMaterials() {
-	list := container.NewVBox(heading(fmt.Sprintf("请逐项核对申请人带来的材料（共%d项）", len(in.sub.Materials))))
+	in.scanNote = widget.NewLabel("")
+	in.scanNote.Importance = widget.HighImportance
+	in.scanNote.TextStyle.Bold = true
+	in.scanNote.Hide()
+	list := container.NewVBox(heading(fmt.Sprintf("请逐项核对申请人带来的材料（共%d项）", len(in.sub.Materials))), in.scanNote)
 	for _, m := range in.sub.Materials {
 		path := "materials." + m.Name
 		mp, row := in.ui.newMaterialPick(m, func() { relayout(in.body) }, func() { in.clearErr(path) })
@@ -216,6 +225,58 @@ func (in *intakeScreen) buildMaterials() {
 	}
 	list.Add(attachmentLimits())
 	in.pages[stepMaterials] = container.NewVScroll(container.NewPadded(list))
+}
+
+// checkScans shows how many scans wait in the scanner's folder: a scan the
+// agent added is taken out of it, so each one there is still to be added.
+func (in *intakeScreen) checkScans() {
+	n := len(scanFiles(in.ui.opts.ScanFolder, 100))
+	if n == 0 || in.ui.opts.ScanFolder == "" {
+		if in.scanNote.Visible() {
+			in.scanNote.Hide()
+			relayout(in.body)
+		}
+		return
+	}
+	text := fmt.Sprintf("扫描仪里有 %d 份新扫描件还没有添加：点对应材料下的“从扫描仪取”。", n)
+	if text != in.scanNote.Text || !in.scanNote.Visible() {
+		in.scanNote.SetText(text)
+		in.scanNote.Show()
+		relayout(in.body)
+	}
+}
+
+// watchScans polls the scanner's folder while the materials step is shown
+// (Options.ScanPoll), so a scan is noticed the moment it lands. It stops
+// itself once the agent has moved on.
+func (in *intakeScreen) watchScans() {
+	every := in.ui.opts.ScanPoll
+	if every <= 0 || in.ui.opts.ScanFolder == "" || in.stopWatch != nil {
+		return
+	}
+	stop := make(chan struct{})
+	in.stopWatch = func() { close(stop); in.stopWatch = nil }
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				fyne.Do(func() {
+					if in.stopWatch == nil {
+						return
+					}
+					if in.step != stepMaterials || len(in.ui.stack) == 0 || in.ui.stack[len(in.ui.stack)-1] != screen(in) {
+						in.stopWatch()
+						return
+					}
+					in.checkScans()
+				})
+			}
+		}
+	}()
 }
 
 func attachmentLimits() fyne.CanvasObject {
@@ -563,6 +624,8 @@ func (in *intakeScreen) show(step int) {
 	case stepMaterials:
 		page = in.pages[stepMaterials]
 		in.nav.Objects = []fyne.CanvasObject{tall(back), layout.NewSpacer(), tall(next)}
+		in.checkScans()
+		in.watchScans()
 	case stepConsent:
 		notice := wrapped(consentNotice)
 		notice.SizeName = theme.SizeNameSubHeadingText

@@ -462,6 +462,18 @@ func TestScannerAndPrinterDown(t *testing.T) {
 	in.setters["bank"]("中国农业银行")
 	test.Tap(findButton(t, w, "下一步"))
 
+	// The materials step tells the agent a scan is waiting, and sees the
+	// next one land.
+	if !in.scanNote.Visible() || !strings.Contains(in.scanNote.Text, "有 1 份新扫描件") {
+		t.Fatalf("scan note: %q", in.scanNote.Text)
+	}
+	assertScreen(t, "intake-2-scan-waiting.png", w)
+	writeJPEG(t, scans, "扫描0008.jpg")
+	in.checkScans()
+	if !strings.Contains(in.scanNote.Text, "有 2 份新扫描件") {
+		t.Fatalf("scan note after a second scan: %q", in.scanNote.Text)
+	}
+	os.Remove(filepath.Join(scans, "扫描0008.jpg"))
 	test.Tap(findButton(t, w, "从扫描仪取"))
 	pop := w.Canvas().Overlays().Top()
 	if pop == nil {
@@ -481,6 +493,9 @@ func TestScannerAndPrinterDown(t *testing.T) {
 	// Taken in sealed; the scanner's copy in the clear is gone.
 	if left, _ := os.ReadDir(scans); len(left) != 0 {
 		t.Fatalf("the scanner folder still holds %d files", len(left))
+	}
+	if in.checkScans(); in.scanNote.Visible() {
+		t.Fatalf("the scan note stays once every scan is added: %q", in.scanNote.Text)
 	}
 	test.Tap(findButton(t, w, "下一步"))
 	test.Tap(in.consent)

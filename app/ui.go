@@ -40,6 +40,9 @@ type Options struct {
 	IdleTimeout time.Duration
 	// ScanFolder is where the scanner or document camera saves its files.
 	ScanFolder string
+	// ScanPoll is how often the materials step looks for new scans in
+	// ScanFolder; 0 looks only when the step is shown.
+	ScanPoll time.Duration
 	// Limits on attachments; zero means kiosk.DefaultLimits.
 	Limits kiosk.Limits
 	// Now is the clock; nil means time.Now.

@@ -403,7 +403,7 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	w := a.NewWindow("村级便民服务")
 	w.Resize(fyne.NewSize(1280, 800))
 	w.SetFullScreen(*fullscreen)
-	opts := app.Options{IdleTimeout: *idle, ScanFolder: *scanDir}
+	opts := app.Options{IdleTimeout: *idle, ScanFolder: *scanDir, ScanPoll: 2 * time.Second}
 	var ui *app.UI
 	show := func(online bool, waiting int, last time.Time, problem string) {
 		fyne.Do(func() {
