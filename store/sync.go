@@ -202,11 +202,15 @@ func (q *SyncQueue) Apply(ctx context.Context, epoch string, cursor int64, chang
 // outbox: after the district restored an older backup (a new epoch), what
 // it lost is sent again. Submissions still in the outbox are left alone;
 // purged and restored ones, and those whose sealed copy was deleted after
-// the district confirmed them, have nothing left to send.
+// the district confirmed them, have nothing left to send. One whose first
+// part was deleted but whose supplement is still kept goes again from the
+// supplement: if the district lost the whole matter, that is parked with
+// the reason for a person.
 func (q *SyncQueue) Requeue(ctx context.Context, now time.Time) (int, error) {
 	res, err := q.db.db.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at)
 		SELECT id, 'submission', ? FROM submissions s WHERE purged_at IS NULL AND restored_at IS NULL
-		AND length(payload) > 0 AND sealed = 1
+		AND sealed = 1
+		AND (length(payload) > 0 OR EXISTS (SELECT 1 FROM supplements p WHERE p.submission_id = s.id AND p.sealed IS NOT NULL))
 		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.submission_id = s.id)`,
 		now.UTC().Format(time.RFC3339Nano))
 	if err != nil {
