@@ -43,6 +43,10 @@ type DB struct {
 	// words, for the agent to look for with the villagers.
 	LostReceipts string
 
+	// RecoveredSaves are the receipt numbers Open put back from the copies
+	// kept beside the database (savecopy.go): saves the database had lost.
+	RecoveredSaves []string
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -78,6 +82,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("restrict database permissions: %w", err)
+	}
+	var err error
+	if d.RecoveredSaves, err = d.recoverSaves(ctx); err != nil {
+		d.Close()
+		return nil, err
 	}
 	lost, err := d.checkReceiptMark(ctx)
 	if err != nil {

@@ -148,7 +148,8 @@ func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kio
 	if out.ReceiptNo, err = nextReceiptNo(ctx, tx, point.Code, now); err != nil {
 		return nil, err
 	}
-	if err := insertSubmission(ctx, tx, out, d.DraftID, key); err != nil {
+	row, err := insertSubmission(ctx, tx, out, d.DraftID, key)
+	if err != nil {
 		return nil, diskError("save submission", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (submission_id, kind, created_at) VALUES (?, 'submission', ?)`, out.ID, s.db.now()); err != nil {
@@ -157,9 +158,19 @@ func (s *SubmissionService) Save(ctx context.Context, d *kiosk.Draft, agent *kio
 	if err := audit(ctx, tx, s.db.now(), agent.Name, kiosk.ActionCreate, out.ReceiptNo, out.Matter); err != nil {
 		return nil, diskError("save submission", err)
 	}
-	if err := tx.Commit(); err != nil {
+	// The copy beside the database is on disk before the commit: a commit
+	// is never without it (savecopy.go).
+	if err := s.db.writeSaveCopy(row); err != nil {
 		return nil, diskError("save submission", err)
 	}
+	if err := tx.Commit(); err != nil {
+		s.db.dropSaveCopy(out.ID)
+		return nil, diskError("save submission", err)
+	}
+	// Committed: the copy now stands for a save the villager is told of.
+	// Should marking it fail, the database has the row and the next start
+	// keeps the copy all the same.
+	s.db.keepSaveCopy(out.ID)
 	s.db.markReceipt(out.ReceiptNo)
 	out.IDMasked = kiosk.MaskIDNumber(out.Applicant.IDNumber)
 	return out, nil
@@ -217,39 +228,22 @@ func raiseReceiptCounter(ctx context.Context, x execer, point, day string, seq i
 }
 
 // insertSubmission writes a new submission: its list fields in the clear,
-// the whole of it sealed for the district, with its materials and files.
-func insertSubmission(ctx context.Context, tx *sql.Tx, s *kiosk.Submission, draftID string, key *seal.Key) error {
+// the whole of it sealed for the district, with its materials and files. It
+// returns the row as kept, for the save's copy.
+func insertSubmission(ctx context.Context, tx *sql.Tx, s *kiosk.Submission, draftID string, key *seal.Key) (*savedRow, error) {
 	payload, err := json.Marshal(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sealed, err := seal.Seal(key, payload)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.ReceiptHash = token.ContentHash(s)
-	var draft any
-	if draftID != "" {
-		draft = draftID
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
-		(id, receipt_no, matter, matter_name, main_name, applicant_name, id_masked, agent, created_at, status, draft_id,
-		 payload, sealed, content_hash, receipt_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-		s.ID, s.ReceiptNo, s.Matter, s.MatterName, s.MainName, s.Applicant.Name, kiosk.MaskIDNumber(s.Applicant.IDNumber),
-		s.Agent, s.CreatedAt.Format(time.RFC3339), s.Status, draft, sealed, kiosk.PartHash(payload), hex.EncodeToString(s.ReceiptHash[:])); err != nil {
-		return err
-	}
-	for i, m := range s.Materials {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO submission_materials (submission_id, position, name, required, received, owed)
-			VALUES (?, ?, ?, ?, ?, ?)`, s.ID, i, m.Name, m.Required, m.Received, m.Owed); err != nil {
-			return err
-		}
-		if err := insertAttachments(ctx, tx, s.ID, i, 0, m.Attachments); err != nil {
-			return err
-		}
-	}
-	return nil
+	r := &savedRow{Sub: *s, IDMasked: kiosk.MaskIDNumber(s.Applicant.IDNumber), DraftID: draftID, Sealed: sealed,
+		ContentHash: kiosk.PartHash(payload), ReceiptHash: hex.EncodeToString(s.ReceiptHash[:])}
+	r.Sub.Applicant, r.Sub.Fields = kiosk.Applicant{Name: s.Applicant.Name}, nil // only the list's fields in the clear
+	return r, insertRow(ctx, tx, r)
 }
 
 func insertAttachments(ctx context.Context, tx *sql.Tx, id string, position, revision int, files []kiosk.Attachment) error {

@@ -111,7 +111,8 @@ func (q *SyncQueue) Outbound(ctx context.Context, id string) (*kiosk.Outbound, e
 func (q *SyncQueue) AttachmentPath(sha string) string { return q.db.AttachmentPath(sha) }
 
 // Sent removes an outbox entry once the district returned its own receipt,
-// and marks the submission received, in one transaction.
+// and marks the submission received, in one transaction; the save's copy
+// beside the database is no longer needed.
 func (q *SyncQueue) Sent(ctx context.Context, seq int64, id string, receivedAt time.Time) error {
 	tx, err := q.db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -127,7 +128,11 @@ func (q *SyncQueue) Sent(ctx context.Context, seq int64, id string, receivedAt t
 		receivedAt.UTC().Format(time.RFC3339), kiosk.StatusPending, kiosk.StatusReceived, id); err != nil {
 		return fmt.Errorf("outbox sent: %w", err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	q.db.dropSaveCopy(id)
+	return nil
 }
 
 // RetryLater records a failed attempt and when to try again.

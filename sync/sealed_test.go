@@ -41,6 +41,9 @@ func testSealedAtRest(t *testing.T, dbURL string) {
 	if rep, err := sy.RunOnce(ctx); err != nil || rep.Uploaded != 1 {
 		t.Fatalf("round: %+v %v", rep, err)
 	}
+	if copies, _ := filepath.Glob(filepath.Join(k.dir, "saves", "*")); len(copies) != 0 {
+		t.Fatalf("the save's copy stays after the district has it: %v", copies)
+	}
 	full, err := d.st.Detail(ctx, sub.ID)
 	if err != nil || full.Submission.Applicant.IDNumber != "11010519491231002X" || full.Submission.Applicant.Phone != "13800138000" ||
 		len(full.Submission.Fields) != 1 || full.Submission.Fields[0].Value != "中国农业银行" {

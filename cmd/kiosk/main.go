@@ -219,6 +219,9 @@ func openServices(ctx context.Context, f *flags) (*services, error) {
 	if db.LostReceipts != "" {
 		fmt.Fprintf(os.Stderr, "kiosk: warning: receipts %s were handed out but are missing from the database; numbering continues after them\n", db.LostReceipts)
 	}
+	if len(db.RecoveredSaves) > 0 {
+		fmt.Fprintf(os.Stderr, "kiosk: the database had lost %d saves; they were put back from the copies beside it: %s\n", len(db.RecoveredSaves), strings.Join(db.RecoveredSaves, ", "))
+	}
 	cs := store.NewCatalogService(db)
 	if _, err := cs.EnsureDefault(ctx, assets.DefaultCatalog); err != nil {
 		db.Close()
@@ -454,6 +457,9 @@ func runWindow(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	if s.db.Recovered != "" {
 		opts.Notice = fmt.Sprintf("本机数据文件损坏，已原样移到 %s 保存，系统已新建数据文件继续使用。请联系技术人员恢复数据，不要删除该文件。", s.db.Recovered)
+	}
+	if len(s.db.RecoveredSaves) > 0 {
+		opts.Notice = strings.TrimSpace(opts.Notice + "\n\n" + fmt.Sprintf("本机数据文件在断电时丢失了最近保存的办件，已从本机的保存副本中全部恢复：\n%s\n这些办件会照常上传，回执编号不变。", strings.Join(s.db.RecoveredSaves, "、")))
 	}
 	if s.db.LostReceipts != "" {
 		// The numbers on a line of their own: the villagers' receipts are

@@ -260,6 +260,9 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if s.db.LostReceipts != "" {
 		st["lost_receipts"] = s.db.LostReceipts
 	}
+	if len(s.db.RecoveredSaves) > 0 {
+		st["recovered_saves"] = s.db.RecoveredSaves
+	}
 	if s.db.Recovered != "" {
 		st["damaged_database_moved_to"] = s.db.Recovered
 	}
