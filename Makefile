@@ -111,6 +111,7 @@ screenshots: build deps-test
 	rm -rf /tmp/kiosk-shots && mkdir -p docs/screenshots
 	./bin/kiosk setup --point 330603101201 --point-name 王化村便民服务中心 --data /tmp/kiosk-shots
 	./bin/kiosk agent add 王芳 --pin 2468 --admin --data /tmp/kiosk-shots
+	./bin/kiosk settings set seal-key $$(./bin/districtd seal-key --data /tmp/kiosk-shots/district) --data /tmp/kiosk-shots
 	./bin/kiosk submit --json docs/examples/submission.json --data /tmp/kiosk-shots
 	for s in lock home category:养老保险 item:$(SHOT_ITEM) search:sbk intake:3306213360-01 \
 	         intake:3306213360-01:2 intake:3306213360-01:3 intake:3306213360-01:4 submissions; do \

@@ -193,5 +193,5 @@ func TestWALDeletedBeforeUpload(t *testing.T) {
 	}
 	t.Logf("%d of %d saves printed just before a crash and lost with the deleted -wal came back from their copies (%d databases moved aside as damaged, then re-attached); %d lost", recovered, tries, aside, lost)
 	record(row{Fault: "9b -wal deleted before the first upload", Injected: tries, Submissions: tries, Lost: lost,
-		Note: fmt.Sprintf("the save printed just before the crash was put back from its copy beside the database %d of %d times (%d times the file left was damaged and moved aside, then re-attached); checked at the district after the drain", recovered, tries, aside)})
+		Note: fmt.Sprintf("the save printed just before the crash was lost with the -wal and put back from its copy beside the database %d of %d times (the others had reached the file before the kill); the file left was damaged, moved aside and re-attached %d of them; each checked at the district after the drain", recovered, tries, aside)})
 }
