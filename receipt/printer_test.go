@@ -28,34 +28,43 @@ func TestPrintCUPS(t *testing.T) {
 	}
 	home, _ := os.UserHomeDir()
 	outDirs := []string{filepath.Join(home, "PDF"), "/var/spool/cups-pdf/ANONYMOUS"}
-	before := time.Now()
 	r := testReceipt(t, receipt.Options{DistrictURL: "https://rs.keqiao.example"})
-	if err := receipt.Print(context.Background(), receipt.Config{Kind: receipt.KindCUPS, Target: CUPSQueue, Paper: "A5"}, r); err != nil {
-		t.Fatal(err)
-	}
-	// cups-pdf re-renders the job through Ghostscript, which drops the text
-	// layer's Unicode map, so the printed page is checked as a person would:
-	// rendered to an image, and its QR code scanned and verified.
 	keys := receipt.Keyring{}
 	keys.Add(testKey.Public().(ed25519.PublicKey), "王化村")
-	var found string
-	for deadline := time.Now().Add(30 * time.Second); found == "" && time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		for _, dir := range outDirs {
-			files, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
-			for _, f := range files {
-				if fi, err := os.Stat(f); err != nil || !fi.ModTime().After(before.Add(-time.Second)) || fi.Size() == 0 {
-					continue
-				}
-				if tok, ok := scanPDF(t, f, keys); ok && tok.ReceiptNo == r.ReceiptNo && tok.IssuedAt.Equal(received) {
-					found = f
+	// A5 for the office's small sheets, A4 for the rest: each page comes
+	// out of the queue at its size.
+	for paper, size := range map[string]string{"A5": "pts (A5)", "A4": "pts (A4)"} {
+		before := time.Now()
+		if err := receipt.Print(context.Background(), receipt.Config{Kind: receipt.KindCUPS, Target: CUPSQueue, Paper: paper}, r); err != nil {
+			t.Fatal(err)
+		}
+		// cups-pdf re-renders the job through Ghostscript, which drops the
+		// text layer's Unicode map, so the printed page is checked as a
+		// person would: rendered to an image, and its QR code scanned and
+		// verified.
+		var found string
+		for deadline := time.Now().Add(30 * time.Second); found == "" && time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+			for _, dir := range outDirs {
+				files, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
+				for _, f := range files {
+					if fi, err := os.Stat(f); err != nil || !fi.ModTime().After(before.Add(-time.Second)) || fi.Size() == 0 {
+						continue
+					}
+					info, _ := exec.Command("pdfinfo", f).Output()
+					if !strings.Contains(string(info), size) {
+						continue
+					}
+					if tok, ok := scanPDF(t, f, keys); ok && tok.ReceiptNo == r.ReceiptNo && tok.IssuedAt.Equal(received) {
+						found = f
+					}
 				}
 			}
 		}
+		if found == "" {
+			t.Fatalf("%s: no %s page with the QR code of %s came out of the queue in %v", paper, size, r.ReceiptNo, outDirs)
+		}
+		os.Remove(found)
 	}
-	if found == "" {
-		t.Fatalf("no page with the QR code of %s came out of the queue in %v", r.ReceiptNo, outDirs)
-	}
-	os.Remove(found)
 
 	err := receipt.Print(context.Background(), receipt.Config{Kind: receipt.KindCUPS, Target: "NoSuchPrinter", Paper: "A5"}, r)
 	if kiosk.ErrorCode(err) != kiosk.EUnavailable || !strings.Contains(err.Error(), "找不到系统打印机“NoSuchPrinter”") ||
