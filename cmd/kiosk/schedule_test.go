@@ -146,3 +146,65 @@ func TestEnrollFromSettings(t *testing.T) {
 		t.Fatalf("a code for another point: %v", err)
 	}
 }
+
+// TestRoundsNeverOverlap: however often a round is asked for (saves, 立即同步)
+// and however slow the district, one round runs at a time (gocron's
+// singleton mode), and rounds go on by themselves on the jittered interval.
+func TestRoundsNeverOverlap(t *testing.T) {
+	ctx := context.Background()
+	st, err := district.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h := district.NewHandler(st, district.Options{})
+	var mu sync.Mutex
+	inFlight, most, rounds := 0, 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/hello" {
+			mu.Lock()
+			inFlight++
+			rounds++
+			most = max(most, inFlight)
+			mu.Unlock()
+			time.Sleep(150 * time.Millisecond) // a slow village line
+			defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	data := setUpKiosk(t)
+	code, _, _ := st.CreateEnrollCode(ctx, "330603101201", "王化村便民服务中心")
+	if c, _, errOut := run(t, "enroll", "--district", srv.URL, "--code", code, "--data", data); c != 0 {
+		t.Fatal(errOut)
+	}
+	mu.Lock()
+	rounds = 0 // enrolment's own pre-check
+	mu.Unlock()
+
+	saved := syncTimes
+	syncTimes.roundMin, syncTimes.roundMax = 100*time.Millisecond, 200*time.Millisecond
+	t.Cleanup(func() { syncTimes = saved })
+	f := newFlags("test")
+	f.parse([]string{"--data", data})
+	s, err := openServices(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sched, syncNow, err := s.startSync(ctx, func(bool, int, time.Time, string) {}, func(int64, int64) {})
+	if err != nil || sched == nil {
+		t.Fatalf("start sync: %v", err)
+	}
+	for i := 0; i < 10; i++ {
+		syncNow()
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	sched.Shutdown()
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 1 || rounds < 3 {
+		t.Fatalf("%d rounds, at most %d at once; want several, one at a time", rounds, most)
+	}
+}
