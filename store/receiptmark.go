@@ -43,21 +43,27 @@ func (d *DB) markReceipt(no string) {
 	}
 }
 
-// checkReceiptMark compares the mark with the receipt counters; when the
-// database is behind, it moves the counter to the mark and returns the
-// receipt numbers that may have been lost, in words for the agent.
-func (d *DB) checkReceiptMark(ctx context.Context) (string, error) {
+// markGap compares the mark with the receipt counters: behind is true when
+// the database numbers lower than the last receipt handed out.
+func (d *DB) markGap(ctx context.Context) (point, day string, last, seq int, behind bool) {
 	data, err := os.ReadFile(d.markPath())
 	if err != nil {
-		return "", nil // no receipt handed out yet, or the mark was never written
+		return // no receipt handed out yet, or the mark was never written
 	}
 	point, day, seq, ok := splitReceiptNo(strings.TrimSpace(string(data)))
 	if !ok {
-		return "", nil
+		return
 	}
-	var last int
 	d.db.QueryRowContext(ctx, `SELECT last FROM receipt_counters WHERE point_code = ? AND day = ?`, point, day).Scan(&last)
-	if last >= seq {
+	return point, day, last, seq, last < seq
+}
+
+// checkReceiptMark moves the receipt counter to the mark when the database
+// is behind it, and returns the receipt numbers that may have been lost,
+// in words for the agent.
+func (d *DB) checkReceiptMark(ctx context.Context) (string, error) {
+	point, day, last, seq, behind := d.markGap(ctx)
+	if !behind {
 		return "", nil
 	}
 	if err := raiseReceiptCounter(ctx, d.db, point, day, seq); err != nil {

@@ -61,8 +61,7 @@ func (s *SubmissionService) DeleteConfirmed(ctx context.Context, now time.Time, 
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	at := now.UTC().Format(time.RFC3339)
-	files, err := dropSealed(ctx, tx, ids, at)
+	files, err := dropSealed(ctx, tx, ids)
 	if err != nil {
 		return 0, err
 	}
@@ -96,10 +95,10 @@ func dueIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]strin
 
 // dropSealed empties the sealed parts of the given submissions and returns
 // the hashes of the files they named, to remove after the commit.
-func dropSealed(ctx context.Context, tx *sql.Tx, ids []string, at string) ([]string, error) {
+func dropSealed(ctx context.Context, tx *sql.Tx, ids []string) ([]string, error) {
 	var files []string
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET payload = X'', sealed_deleted_at = coalesce(sealed_deleted_at, ?) WHERE id = ?`, at, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET payload = X'' WHERE id = ?`, id); err != nil {
 			return nil, diskError("delete sealed copy", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE supplements SET sealed = NULL WHERE submission_id = ?`, id); err != nil {
@@ -158,7 +157,7 @@ func (s *SubmissionService) Purge(ctx context.Context, now time.Time, keep time.
 		return 0, err
 	}
 	at := now.UTC()
-	files, err := dropSealed(ctx, tx, ids, at.Format(time.RFC3339))
+	files, err := dropSealed(ctx, tx, ids)
 	if err != nil {
 		return 0, err
 	}

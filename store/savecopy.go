@@ -88,11 +88,11 @@ func (d *DB) dropSaveCopy(id string) {
 	os.Remove(d.pendingCopyPath(id))
 }
 
-// recoverSaves puts back every save whose copy is here but whose row is
-// not (lost with a -wal, or with a damaged database moved aside), and drops
-// the copies the district has confirmed. It returns the receipt numbers put
-// back.
-func (d *DB) recoverSaves(ctx context.Context) ([]string, error) {
+// recoverSaves settles pending copies and, when lost is true (the database
+// may have lost saves: moved aside, or behind the receipt mark), puts back
+// every save whose copy is here but whose row is not, and drops the copies
+// the district has confirmed. It returns the receipt numbers put back.
+func (d *DB) recoverSaves(ctx context.Context, lost bool) ([]string, error) {
 	// A pending copy whose row is here committed (the rename after it was
 	// cut off): it is kept. One whose row is not never told anyone "saved".
 	pending, _ := filepath.Glob(filepath.Join(d.savesDir(), "*.pending"))
@@ -105,6 +105,9 @@ func (d *DB) recoverSaves(ctx context.Context) ([]string, error) {
 		} else {
 			os.Remove(p)
 		}
+	}
+	if !lost {
+		return nil, nil
 	}
 	names, _ := filepath.Glob(filepath.Join(d.savesDir(), "*.json"))
 	var back []*savedRow

@@ -83,8 +83,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		d.Close()
 		return nil, fmt.Errorf("restrict database permissions: %w", err)
 	}
+	// The copies of saves are read only when the database may have lost
+	// some (moved aside, or behind the receipt mark): a kiosk with a
+	// month's queue does not read thousands of files at every start.
+	_, _, _, _, behind := d.markGap(ctx)
 	var err error
-	if d.RecoveredSaves, err = d.recoverSaves(ctx); err != nil {
+	if d.RecoveredSaves, err = d.recoverSaves(ctx, d.Recovered != "" || behind); err != nil {
 		d.Close()
 		return nil, err
 	}

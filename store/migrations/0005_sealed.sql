@@ -14,10 +14,9 @@ ALTER TABLE submissions ADD COLUMN receipt_hash TEXT NOT NULL DEFAULT '';
 -- sealed: 1 when payload is sealed; rows of older versions are sealed in
 -- Go (store.SealLegacy) once the district's key is known.
 ALTER TABLE submissions ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
--- confirmed_at: when the district's feed confirmed the last upload;
--- sealed_deleted_at: when the sealed payload and files were deleted.
+-- confirmed_at: when the district's feed confirmed the last upload (the
+-- sealed copy goes sealed_keep_days after it; the deletion is audited).
 ALTER TABLE submissions ADD COLUMN confirmed_at TEXT;
-ALTER TABLE submissions ADD COLUMN sealed_deleted_at TEXT;
 UPDATE submissions SET
     main_name = coalesce(json_extract(payload, '$.main_name'), ''),
     revision = coalesce(json_extract(payload, '$.revision'), 0)
