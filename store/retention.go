@@ -18,7 +18,7 @@ const DefaultRetention = 90 * 24 * time.Hour
 // Retention returns the configured retention (SettingRetentionDays), or the
 // default when unset; a bad value is an error naming it.
 func (s *SubmissionService) Retention(ctx context.Context) (time.Duration, error) {
-	return s.days(ctx, kiosk.SettingRetentionDays, DefaultRetention, 1, 3650)
+	return s.days(ctx, kiosk.SettingRetentionDays, DefaultRetention)
 }
 
 // DefaultSealedKeep is how long a sealed copy stays after the district
@@ -28,20 +28,30 @@ const DefaultSealedKeep = 7 * 24 * time.Hour
 // SealedKeep returns the configured wait before a confirmed submission's
 // sealed copy is deleted; 0 deletes it at the first confirmation.
 func (s *SubmissionService) SealedKeep(ctx context.Context) (time.Duration, error) {
-	return s.days(ctx, kiosk.SettingSealedKeepDays, DefaultSealedKeep, 0, 365)
+	return s.days(ctx, kiosk.SettingSealedKeepDays, DefaultSealedKeep)
 }
 
-// days reads a setting counted in days, from lo to hi; def when unset.
-func (s *SubmissionService) days(ctx context.Context, key string, def time.Duration, lo, hi int) (time.Duration, error) {
+// dayBounds are the settings counted in days, with the values they allow.
+var dayBounds = map[string][2]int{kiosk.SettingRetentionDays: {1, 3650}, kiosk.SettingSealedKeepDays: {0, 365}}
+
+// ParseDays reads the value of a setting counted in days; a bad value is
+// an error naming the setting and what it allows.
+func ParseDays(key, v string) (time.Duration, error) {
+	b := dayBounds[key]
+	days, err := strconv.Atoi(v)
+	if err != nil || days < b[0] || days > b[1] {
+		return 0, kiosk.Errorf(kiosk.EInvalid, "setting %s is %q: it must be a number of days from %d to %d", key, v, b[0], b[1])
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+// days reads a setting counted in days; def when unset.
+func (s *SubmissionService) days(ctx context.Context, key string, def time.Duration) (time.Duration, error) {
 	v, err := NewSettingsService(s.db).get(ctx, key)
 	if err != nil || v == "" {
 		return def, err
 	}
-	days, err := strconv.Atoi(v)
-	if err != nil || days < lo || days > hi {
-		return 0, kiosk.Errorf(kiosk.EInvalid, "setting %s is %q: it must be a number of days from %d to %d", key, v, lo, hi)
-	}
-	return time.Duration(days) * 24 * time.Hour, nil
+	return ParseDays(key, v)
 }
 
 // DeleteConfirmed deletes the sealed copy (the submission, its supplements

@@ -493,3 +493,23 @@ func TestDataFromEnvironment(t *testing.T) {
 		t.Fatalf("status from KIOSK_DATA: %s", out)
 	}
 }
+
+// TestSettingsChecked: a value the kiosk could not use is refused, saying
+// what is wanted, and nothing is stored.
+func TestSettingsChecked(t *testing.T) {
+	data := t.TempDir()
+	for _, tc := range []struct{ name, value, want string }{
+		{"district-url", "http://rs.keqiao.example", "must use https://"},
+		{"signature-line", "yes", "true or false"},
+		{"seal-key", "not-a-key", "districtd seal-key"},
+		{"sealed-keep-days", "400", "from 0 to 365"},
+		{"retention-days", "0", "from 1 to 3650"},
+	} {
+		if code, _, errOut := run(t, "settings", "set", tc.name, tc.value, "--data", data); code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s %q: exit %d %q", tc.name, tc.value, code, errOut)
+		}
+	}
+	if code, out, errOut := run(t, "settings", "set", "sealed-keep-days", "0", "--data", data); code != 0 || !strings.Contains(out, "set") {
+		t.Fatalf("a good value: exit %d %q", code, errOut)
+	}
+}

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	kiosk "github.com/keqiao/villagekiosk"
 	"github.com/keqiao/villagekiosk/internal/seal"
 	"github.com/keqiao/villagekiosk/receipt"
+	"github.com/keqiao/villagekiosk/store"
 )
 
 func runReceipt(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -152,12 +152,6 @@ func runSettings(ctx context.Context, args []string, stdout, _ io.Writer) error 
 
 // checkSetting refuses a value the kiosk could not use, saying what is wanted.
 func checkSetting(name, value string) error {
-	days := func(lo, hi int) error {
-		if n, err := strconv.Atoi(value); err != nil || n < lo || n > hi {
-			return fmt.Errorf("%s must be a number of days from %d to %d (got %q)", name, lo, hi, value)
-		}
-		return nil
-	}
 	switch name {
 	case "district-url":
 		return checkDistrictURL(value)
@@ -172,9 +166,11 @@ func checkSetting(name, value string) error {
 			return fmt.Errorf("seal-key must be the district's key as `districtd seal-key` prints it: %v", err)
 		}
 	case "sealed-keep-days":
-		return days(0, 365)
+		_, err := store.ParseDays(kiosk.SettingSealedKeepDays, value)
+		return err
 	case "retention-days":
-		return days(1, 3650)
+		_, err := store.ParseDays(kiosk.SettingRetentionDays, value)
+		return err
 	}
 	return nil
 }

@@ -156,7 +156,8 @@ func (s *services) enroll(ctx context.Context, base, code, ca string) (*enrolled
 	if err != nil {
 		return nil, fmt.Errorf("enrol: %w", err)
 	}
-	if _, err := seal.Decode(reply.SealKey); err != nil {
+	sealKey, err := seal.Decode(reply.SealKey)
+	if err != nil {
 		return nil, fmt.Errorf("enrol: the district sent no usable sealing key (%v): it runs an older districtd; upgrade it first", err)
 	}
 	if p, err := s.settings.Point(ctx); err == nil && p.Code != reply.PointCode {
@@ -165,10 +166,13 @@ func (s *services) enroll(ctx context.Context, base, code, ca string) (*enrolled
 	if err := s.settings.SetPoint(ctx, kiosk.PointInfo{Code: reply.PointCode, Name: reply.PointName}); err != nil {
 		return nil, err
 	}
-	for k, v := range map[string]string{kiosk.SettingDistrictURL: c.BaseURL, settingDeviceID: reply.DeviceID, kiosk.SettingSealKey: reply.SealKey} {
+	for k, v := range map[string]string{kiosk.SettingDistrictURL: c.BaseURL, settingDeviceID: reply.DeviceID} {
 		if err := s.settings.Set(ctx, k, v); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.settings.SetSealKey(ctx, sealKey); err != nil {
+		return nil, err
 	}
 	s.sealLegacy(ctx)
 	e := &enrolled{device: reply.DeviceID, pointCode: reply.PointCode, pointName: reply.PointName, reattached: reply.Reattached}

@@ -182,22 +182,18 @@ func (b *DirBlobs) open(partial, sha string) (string, error) {
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
+	if errors.Is(err, seal.ErrOpen) {
+		err = kiosk.Errorf(kiosk.EInvalid, "the file does not open with this district's key: it was sealed for another district, or damaged on the way; send it again")
+	}
 	if err == nil && hex.EncodeToString(h.Sum(nil)) != sha {
-		err = errDamaged
+		err = kiosk.Errorf(kiosk.EInvalid, "the file's SHA-256 does not match its name: it was damaged on the way; send it again")
 	}
 	if err != nil {
 		os.Remove(out.Name())
-		if errors.Is(err, seal.ErrOpen) {
-			err = kiosk.Errorf(kiosk.EInvalid, "the file does not open with this district's key: it was sealed for another district, or damaged on the way; send it again")
-		} else if errors.Is(err, errDamaged) {
-			err = kiosk.Errorf(kiosk.EInvalid, "the file's SHA-256 does not match its name: it was damaged on the way; send it again")
-		}
 		return "", err
 	}
 	return out.Name(), nil
 }
-
-var errDamaged = errors.New("hash mismatch")
 
 // errTotal is the answer to a chunk whose place in its file makes no sense.
 var errTotal = kiosk.Errorf(kiosk.EInvalid, "offset and X-Total-Size must describe the chunk's place in a file of at most %d bytes", MaxFileBytes)
