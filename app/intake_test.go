@@ -539,6 +539,7 @@ func TestNotEnrolled(t *testing.T) {
 	if !strings.Contains(said, "还没有登记到区平台") {
 		t.Fatalf("no notice that the kiosk is not enrolled: %q", said)
 	}
+	assertScreen(t, "not-enrolled.png", w)
 }
 
 // TestEnrollScreen: a technician enrols the kiosk on the settings screen;
@@ -585,6 +586,7 @@ func TestEnrollScreen(t *testing.T) {
 	}
 	test.Tap(findButton(t, w, "接入区平台"))
 	waitText(s.enrollErr, "登记码不对")
+	assertScreen(t, "settings-enroll-refused.png", w)
 	entries["区里发的10位登记码"].SetText("7KQ3M9X2PA")
 	test.Tap(findButton(t, w, "接入区平台"))
 	waitText(s.enrollState, "已接入区平台")
