@@ -20,6 +20,15 @@ import (
 	"github.com/keqiao/villagekiosk/store"
 )
 
+// tapStart goes from home to 社会保障卡首次申领 and taps 开始办理, as the
+// agent does.
+func tapStart(t *testing.T, w fyne.Window) {
+	t.Helper()
+	test.Tap(findCard(t, w, "社会保障卡"))
+	test.Tap(findCard(t, w, "社会保障卡首次申领"))
+	test.Tap(findButton(t, w, "开始办理"))
+}
+
 func currentIntake(t *testing.T, u *UI) *intakeScreen {
 	t.Helper()
 	in, ok := u.stack[len(u.stack)-1].(*intakeScreen)
@@ -93,9 +102,7 @@ func TestIntakeFlow(t *testing.T) {
 	u, w := openUI(t, k, kioskSize, Options{ScanFolder: scans})
 	signIn(t, u, w)
 
-	test.Tap(findCard(t, w, "社会保障卡"))
-	test.Tap(findCard(t, w, "社会保障卡首次申领"))
-	test.Tap(findButton(t, w, "开始办理"))
+	tapStart(t, w)
 	in := currentIntake(t, u)
 	assertScreen(t, "intake-1-applicant.png", w)
 
@@ -452,9 +459,7 @@ func TestScannerAndPrinterDown(t *testing.T) {
 	writeJPEG(t, scans, "扫描0007.jpg")
 	u, w := openUI(t, k, kioskSize, Options{ScanFolder: scans})
 	signIn(t, u, w)
-	test.Tap(findCard(t, w, "社会保障卡"))
-	test.Tap(findCard(t, w, "社会保障卡首次申领"))
-	test.Tap(findButton(t, w, "开始办理"))
+	tapStart(t, w)
 	in := currentIntake(t, u)
 	test.Type(in.name, "张三")
 	test.Type(in.idNumber, "11010519491231002X")
@@ -521,9 +526,7 @@ func TestNotEnrolled(t *testing.T) {
 	k.svc.Settings.Set(context.Background(), kiosk.SettingSealKey, "")
 	u, w := openUI(t, k, kioskSize, Options{})
 	signIn(t, u, w)
-	test.Tap(findCard(t, w, "社会保障卡"))
-	test.Tap(findCard(t, w, "社会保障卡首次申领"))
-	test.Tap(findButton(t, w, "开始办理"))
+	tapStart(t, w)
 	if _, ok := u.stack[len(u.stack)-1].(*intakeScreen); ok {
 		t.Fatal("the intake opened on a kiosk that cannot save")
 	}

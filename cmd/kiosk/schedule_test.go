@@ -20,11 +20,7 @@ import (
 // scheduled one, and uploads what waited.
 func TestSyncWhenConnectionReturns(t *testing.T) {
 	ctx := context.Background()
-	st, err := district.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := districtStore(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -43,18 +39,9 @@ func TestSyncWhenConnectionReturns(t *testing.T) {
 		t.Fatal(errOut)
 	}
 
-	saved := syncTimes
-	syncTimes.roundMin, syncTimes.roundMax = time.Hour, 2*time.Hour // no scheduled round during the test
-	syncTimes.probeMin, syncTimes.probeMax = 50*time.Millisecond, 100*time.Millisecond
-	t.Cleanup(func() { syncTimes = saved })
+	shortenSync(t, time.Hour, 50*time.Millisecond) // no scheduled round during the test
 
-	f := newFlags("test")
-	f.parse([]string{"--data", data})
-	s, err := openServices(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := servicesOf(t, data)
 	type state struct {
 		online  bool
 		waiting int
@@ -108,20 +95,10 @@ func TestSyncWhenConnectionReturns(t *testing.T) {
 // Chinese saying what to do.
 func TestEnrollFromSettings(t *testing.T) {
 	ctx := context.Background()
-	st, err := district.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := districtStore(t)
 	srv := httptest.NewServer(district.NewHandler(st, district.Options{}))
 	defer srv.Close()
-	f := newFlags("test")
-	f.parse([]string{"--data", setUpKiosk(t)})
-	s, err := openServices(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := servicesOf(t, setUpKiosk(t))
 	code, _, _ := st.CreateEnrollCode(ctx, "330603101201", "王化村便民服务中心")
 	for _, tc := range []struct{ base, code, want string }{
 		{"http://rs.keqiao.example", code, "https://"},
@@ -152,11 +129,7 @@ func TestEnrollFromSettings(t *testing.T) {
 // singleton mode), and rounds go on by themselves on the jittered interval.
 func TestRoundsNeverOverlap(t *testing.T) {
 	ctx := context.Background()
-	st, err := district.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := districtStore(t)
 	h := district.NewHandler(st, district.Options{})
 	var mu sync.Mutex
 	inFlight, most, rounds := 0, 0, 0
@@ -182,16 +155,8 @@ func TestRoundsNeverOverlap(t *testing.T) {
 	rounds = 0 // enrolment's own pre-check
 	mu.Unlock()
 
-	saved := syncTimes
-	syncTimes.roundMin, syncTimes.roundMax = 100*time.Millisecond, 200*time.Millisecond
-	t.Cleanup(func() { syncTimes = saved })
-	f := newFlags("test")
-	f.parse([]string{"--data", data})
-	s, err := openServices(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	shortenSync(t, 100*time.Millisecond, time.Hour)
+	s := servicesOf(t, data)
 	sched, syncNow, err := s.startSync(ctx, func(bool, int, time.Time, string) {}, func(int64, int64) {})
 	if err != nil || sched == nil {
 		t.Fatalf("start sync: %v", err)
@@ -207,4 +172,37 @@ func TestRoundsNeverOverlap(t *testing.T) {
 	if most != 1 || rounds < 3 {
 		t.Fatalf("%d rounds, at most %d at once; want several, one at a time", rounds, most)
 	}
+}
+
+// districtStore is a district's store on SQLite in a temporary folder.
+func districtStore(t *testing.T) *district.Store {
+	t.Helper()
+	st, err := district.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// servicesOf opens the kiosk's services on data, as the window does.
+func servicesOf(t *testing.T, data string) *services {
+	t.Helper()
+	f := newFlags("test")
+	f.parse([]string{"--data", data})
+	s, err := openServices(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// shortenSync runs rounds every round to 2×round and the reconnect check
+// every probe to 2×probe for the test.
+func shortenSync(t *testing.T, round, probe time.Duration) {
+	saved := syncTimes
+	syncTimes.roundMin, syncTimes.roundMax = round, 2*round
+	syncTimes.probeMin, syncTimes.probeMax = probe, 2*probe
+	t.Cleanup(func() { syncTimes = saved })
 }
