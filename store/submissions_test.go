@@ -387,7 +387,7 @@ func openFile(tb testing.TB, db *store.DB, a kiosk.Attachment) []byte {
 	}
 	defer f.Close()
 	var plain bytes.Buffer
-	if _, err := seal.OpenFile(&plain, f, testPub, testPriv); err != nil {
+	if _, err := seal.OpenFile(&plain, f, testPriv); err != nil {
 		tb.Fatalf("attachment %s: %v", a.Name, err)
 	}
 	if sum := sha256.Sum256(plain.Bytes()); hex.EncodeToString(sum[:]) != a.SHA256 || int64(plain.Len()) != a.Size {

@@ -115,7 +115,7 @@ func SealFile(w io.Writer, pub *Key, plain []byte) error {
 // OpenFile copies the plaintext of a sealed file from r to w, one chunk in
 // memory at a time. A chunk that does not open, out of order or a file cut
 // short stops it with ErrOpen.
-func OpenFile(w io.Writer, r io.Reader, _, priv *Key) (int64, error) {
+func OpenFile(w io.Writer, r io.Reader, priv *Key) (int64, error) {
 	br := bufio.NewReaderSize(r, ChunkSize+chunkOverhead)
 	head := make([]byte, len(fileMagic)+len(Key{}))
 	if _, err := io.ReadFull(br, head); err != nil || !bytes.Equal(head[:len(fileMagic)], fileMagic) {

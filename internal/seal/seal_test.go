@@ -50,17 +50,17 @@ func TestSealFile(t *testing.T) {
 			t.Fatal("no magic")
 		}
 		var out bytes.Buffer
-		got, err := OpenFile(&out, bytes.NewReader(sealed.Bytes()), pub, priv)
+		got, err := OpenFile(&out, bytes.NewReader(sealed.Bytes()), priv)
 		if err != nil || got != int64(n) || !bytes.Equal(out.Bytes(), plain) {
 			t.Fatalf("%d bytes: opened %d, %v", n, got, err)
 		}
 		damaged := bytes.Clone(sealed.Bytes())
 		damaged[len(damaged)/2] ^= 0x40
-		if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader(damaged), pub, priv); !errors.Is(err, ErrOpen) {
+		if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader(damaged), priv); !errors.Is(err, ErrOpen) {
 			t.Fatalf("%d bytes: damaged file opened: %v", n, err)
 		}
 	}
-	if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader([]byte("%PDF-1.4 plain")), pub, priv); !errors.Is(err, ErrOpen) {
+	if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader([]byte("%PDF-1.4 plain")), priv); !errors.Is(err, ErrOpen) {
 		t.Fatalf("a plain file opened: %v", err)
 	}
 	// Chunks swapped, or the file cut at a chunk boundary: refused, not a
@@ -75,7 +75,7 @@ func TestSealFile(t *testing.T) {
 	swapped = append(swapped, f[head+2*c:]...)
 	cut := f[:head+2*c]
 	for name, bad := range map[string][]byte{"swapped": swapped, "cut": cut} {
-		if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader(bad), pub, priv); !errors.Is(err, ErrOpen) {
+		if _, err := OpenFile(&bytes.Buffer{}, bytes.NewReader(bad), priv); !errors.Is(err, ErrOpen) {
 			t.Errorf("%s chunks opened: %v", name, err)
 		}
 	}

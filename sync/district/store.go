@@ -258,7 +258,7 @@ func (s *Store) open(sealed []byte) ([]byte, error) { return seal.Open(s.sealPub
 
 // unsealFile decrypts a sealed attachment from r into w.
 func (s *Store) unsealFile(w io.Writer, r io.Reader) error {
-	_, err := seal.OpenFile(w, r, s.sealPub, s.sealPriv)
+	_, err := seal.OpenFile(w, r, s.sealPriv)
 	return err
 }
 
